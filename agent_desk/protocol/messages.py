@@ -1,0 +1,294 @@
+"""Typed models of every request, reply and data shape of the protocol.
+
+Validation lives here so the hub and the desktop agree on what is well formed. Unknown fields
+are ignored everywhere, as the protocol says, so both sides can grow.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+
+from agent_desk.protocol.codes import (
+    MAX_ID_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_TRANSCRIPT_MESSAGES,
+    PROTOCOL_VERSION,
+)
+from agent_desk.protocol.timefmt import parse_time
+
+
+def _check_time(value: str) -> str:
+    parse_time(value)
+    return value
+
+
+Time = Annotated[StrictStr, AfterValidator(_check_time)]
+Text = Annotated[StrictStr, Field(max_length=MAX_TEXT_CHARS)]
+Name = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+RequestId = Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_CHARS)]
+TierName = Literal["vip", "premium", "standard", "free"]
+Priority = Annotated[StrictInt, Field(ge=1, le=4)]
+Trig = Literal[
+    "explicit_request",
+    "negative_sentiment",
+    "repeated_failure",
+    "sensitive_topic",
+    "high_value",
+    "multi_issue",
+    "source_decision",
+]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-ready dict, without fields that were left out."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shapes inside requests and handoffs
+
+
+class ChatMessage(Model):
+    """A message a source sends: ``observe.message`` and ``escalate.conversation.messages``."""
+
+    role: Literal["customer", "bot"]
+    text: Text
+    at: Time
+
+
+class Attempt(Model):
+    step: Name
+    result: Literal["succeeded", "failed", "unknown"]
+    detail: Text | None = None
+    at: Time
+
+
+class Customer(Model):
+    id: Name
+    name: Name
+    tier: TierName = "standard"
+    lifetime_value: float | None = Field(default=None, ge=0)
+    email: Annotated[StrictStr, Field(max_length=320)] | None = None
+    locale: Annotated[StrictStr, Field(max_length=35)] | None = None
+    history: list[Any] | None = Field(default=None, max_length=100)
+
+
+class Reason(Model):
+    trigger: Trig
+    detail: Text
+    score: float | None = None
+    message_index: Annotated[StrictInt, Field(ge=0)] | None = None
+
+
+class Outcome(Model):
+    resolution: Literal["resolved", "unresolved", "follow_up", "transferred"]
+    csat: Annotated[StrictInt, Field(ge=1, le=5)] | None = None
+    disposition: Annotated[StrictStr, Field(max_length=200)] | None = None
+    notes: Text | None = None
+    escalation_feedback: Literal["appropriate", "premature", "late"] | None = None
+
+
+class EscalateConversation(Model):
+    id: Name
+    started_at: Time
+    language: Annotated[StrictStr, Field(min_length=1, max_length=35)] | None = None
+    channel: Annotated[StrictStr, Field(max_length=64)] | None = None
+    messages: list[ChatMessage] = Field(max_length=MAX_TRANSCRIPT_MESSAGES)
+
+
+class ObserveConversation(Model):
+    id: Name
+    started_at: Time | None = None
+    language: Annotated[StrictStr, Field(min_length=1, max_length=35)] | None = None
+    channel: Annotated[StrictStr, Field(max_length=64)] | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+class Request(Model):
+    type: StrictStr
+    id: RequestId
+
+
+class Resume(Request):
+    type: Literal["resume"] = "resume"
+    protocol: StrictInt
+    client_id: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+    epoch: StrictStr | None = None
+    last_seq: Annotated[StrictInt, Field(ge=0)] | None = None
+
+
+class Claim(Request):
+    type: Literal["claim"] = "claim"
+    handoff_id: Name
+    expected_version: StrictInt | None = None
+
+
+class Release(Request):
+    type: Literal["release"] = "release"
+    handoff_id: Name
+
+
+class Resolve(Request):
+    type: Literal["resolve"] = "resolve"
+    handoff_id: Name
+    outcome: Outcome
+
+
+class Reassign(Request):
+    type: Literal["reassign"] = "reassign"
+    handoff_id: Name
+    to_user: Name | None = None
+    to_queue: Name | None = None
+    expected_version: StrictInt | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Reassign:
+        if (self.to_user is None) == (self.to_queue is None):
+            raise ValueError("give exactly one of to_user or to_queue")
+        return self
+
+
+class SetPresence(Request):
+    type: Literal["presence"] = "presence"
+    status: Literal["available", "busy", "away"]
+
+
+class Metrics(Request):
+    type: Literal["metrics"] = "metrics"
+    since: Time | None = None
+    until: Time | None = None
+
+
+class Escalate(Request):
+    type: Literal["escalate"] = "escalate"
+    conversation: EscalateConversation
+    customer: Customer
+    attempts: list[Attempt] = Field(default_factory=list, max_length=MAX_TRANSCRIPT_MESSAGES)
+    category: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    priority: Priority | None = None
+    queue: Name | None = None
+    reasons: list[Reason] | None = Field(default=None, max_length=50)
+    brief: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = None
+
+
+class Observe(Request):
+    type: Literal["observe"] = "observe"
+    conversation: ObserveConversation
+    customer: Customer | None = None
+    message: ChatMessage
+    attempt: Attempt | None = None
+
+
+class End(Request):
+    type: Literal["end"] = "end"
+    conversation_id: Name
+    resolved_by_bot: StrictBool
+
+
+class ConversationStatus(Request):
+    type: Literal["status"] = "status"
+    conversation_id: Name
+
+
+REQUEST_MODELS: dict[str, type[Request]] = {
+    "resume": Resume,
+    "claim": Claim,
+    "release": Release,
+    "resolve": Resolve,
+    "reassign": Reassign,
+    "presence": SetPresence,
+    "metrics": Metrics,
+    "escalate": Escalate,
+    "observe": Observe,
+    "end": End,
+    "status": ConversationStatus,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Server frames (built by the hub, read by clients)
+
+
+def result_ok(request_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"type": "result", "id": request_id, "ok": True, "data": data or {}}
+
+
+def result_error(
+    request_id: str,
+    code: str,
+    message: str,
+    data: dict[str, Any] | None = None,
+    retry_after_ms: int | None = None,
+) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "type": "result",
+        "id": request_id,
+        "ok": False,
+        "code": str(code),
+        "message": message,
+    }
+    if data is not None:
+        frame["data"] = data
+    if retry_after_ms is not None:
+        frame["retry_after_ms"] = int(retry_after_ms)
+    return frame
+
+
+def error_frame(code: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "code": str(code), "message": message}
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """Encode a frame as compact JSON text (non-ASCII kept as is)."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def handoff_size(handoff: dict[str, Any]) -> int:
+    """Bytes of the handoff's UTF-8 JSON encoding, as checked against MAX_HANDOFF_BYTES."""
+    return len(encode(handoff).encode("utf-8"))
+
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "REQUEST_MODELS",
+    "Attempt",
+    "ChatMessage",
+    "Claim",
+    "ConversationStatus",
+    "Customer",
+    "End",
+    "Escalate",
+    "Metrics",
+    "Observe",
+    "Outcome",
+    "Reason",
+    "Reassign",
+    "Release",
+    "Request",
+    "Resolve",
+    "Resume",
+    "SetPresence",
+    "encode",
+    "error_frame",
+    "handoff_size",
+    "result_error",
+    "result_ok",
+]
