@@ -1,0 +1,25 @@
+"""Triage: when a bot conversation needs a person, how urgent it is, where it goes, and why.
+
+Pure: reads its rules file and nothing else; no network, no database, no Qt.
+"""
+
+from agent_desk.triage.engine import ConversationTriage, Triage, message_sentiment
+from agent_desk.triage.model import Attempt, Customer, Decision, Message, Reason, Sentiment
+from agent_desk.triage.rules import Rules, RulesError, default_rules, load_rules, parse_rules
+
+__all__ = [
+    "Attempt",
+    "ConversationTriage",
+    "Customer",
+    "Decision",
+    "Message",
+    "Reason",
+    "Rules",
+    "RulesError",
+    "Sentiment",
+    "Triage",
+    "default_rules",
+    "load_rules",
+    "message_sentiment",
+    "parse_rules",
+]
