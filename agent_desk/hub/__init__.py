@@ -1,0 +1,1 @@
+"""The escalation hub: websockets server, store, auth, routing, visibility and metrics."""

@@ -1,0 +1,160 @@
+"""The escalation metrics of the ``metrics`` request, computed from stored handoffs.
+
+Definitions (PROTOCOL.md, Metrics), with the choices the contract leaves open made explicit:
+
+- A handoff belongs to the window by ``escalated_at``; a conversation that ended without
+  escalating belongs to it by ``ended_at``.
+- ``handoff_rate`` = handoffs escalated in the window / (those handoffs + conversations that
+  ended in the window without escalating). In ``by_queue``/``by_trigger`` entries the
+  numerator counts that queue's or trigger's handoffs over the same denominator, so the
+  per-queue rates add up to the overall rate.
+- Wait is ``first claim - escalated_at``: a handoff released and claimed again keeps the wait
+  of its first pick-up. ``wait_p90_s`` uses the nearest-rank percentile.
+- ``sla_breaches`` counts each handoff once: first claimed after its target, or never claimed
+  and still waiting past it at the time of the request.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from agent_desk.protocol.timefmt import parse_time
+
+FEEDBACK_KEYS = ("appropriate", "premature", "late")
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffFacts:
+    """What the metrics need of one handoff."""
+
+    queue: str
+    priority: int
+    status: str
+    triggers: frozenset[str]
+    escalated_at: datetime
+    conversation_started_at: datetime | None
+    first_claimed_at: datetime | None
+    resolution: str | None
+    csat: int | None
+    feedback: str | None
+
+    @classmethod
+    def of(cls, handoff: Mapping[str, Any], first_claimed_at: str | None) -> HandoffFacts:
+        outcome = handoff.get("outcome") or {}
+        started = handoff.get("conversation_started_at")
+        return cls(
+            queue=str(handoff["queue"]),
+            priority=int(handoff["priority"]),
+            status=str(handoff["status"]),
+            triggers=frozenset(str(r["trigger"]) for r in handoff.get("reasons") or ()),
+            escalated_at=parse_time(handoff["escalated_at"]),
+            conversation_started_at=parse_time(started) if started else None,
+            first_claimed_at=parse_time(first_claimed_at) if first_claimed_at else None,
+            resolution=outcome.get("resolution") if handoff["status"] == "resolved" else None,
+            csat=outcome.get("csat") if handoff["status"] == "resolved" else None,
+            feedback=outcome.get("escalation_feedback"),
+        )
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 3) if values else None
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """Nearest-rank percentile (the smallest value with at least ``fraction`` at or below)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return round(ordered[rank - 1], 3)
+
+
+def figures(
+    handoffs: Sequence[HandoffFacts],
+    conversations: int | None,
+    now: datetime,
+    sla_targets_s: Mapping[int, float],
+    with_feedback: bool = False,
+) -> dict[str, Any]:
+    """The figures over ``handoffs``; ``conversations`` is the handoff-rate denominator."""
+    resolved = [h for h in handoffs if h.status == "resolved"]
+    csats = [h.csat for h in resolved if h.csat is not None]
+    to_escalation = [
+        (h.escalated_at - h.conversation_started_at).total_seconds()
+        for h in handoffs
+        if h.conversation_started_at is not None
+    ]
+    waits = [
+        (h.first_claimed_at - h.escalated_at).total_seconds()
+        for h in handoffs
+        if h.first_claimed_at is not None
+    ]
+    breaches = 0
+    for h in handoffs:
+        target = float(sla_targets_s.get(h.priority, sla_targets_s.get(4, 1800)))
+        if h.first_claimed_at is not None:
+            breaches += (h.first_claimed_at - h.escalated_at).total_seconds() > target
+        elif h.status == "waiting":
+            breaches += (now - h.escalated_at).total_seconds() > target
+    result: dict[str, Any] = {
+        "handoffs": len(handoffs),
+        "handoff_rate": round(len(handoffs) / conversations, 4) if conversations else None,
+        "resolved": len(resolved),
+        "resolution_rate": (
+            round(sum(h.resolution == "resolved" for h in resolved) / len(resolved), 4)
+            if resolved
+            else None
+        ),
+        "csat_avg": _mean([float(c) for c in csats]),
+        "csat_count": len(csats),
+        "time_to_escalation_s": _mean(to_escalation),
+        "wait_avg_s": _mean(waits),
+        "wait_p90_s": percentile(waits, 0.9),
+        "sla_breaches": breaches,
+    }
+    if with_feedback:
+        result["feedback"] = {
+            key: sum(h.feedback == key for h in handoffs) for key in FEEDBACK_KEYS
+        }
+    return result
+
+
+def compute_metrics(
+    handoffs: Iterable[HandoffFacts],
+    ended_without_escalation: int | None,
+    now: datetime,
+    sla_targets_s: Mapping[int, float],
+    since: str,
+    until: str,
+) -> dict[str, Any]:
+    """All figures of a ``metrics`` result.
+
+    Args:
+        handoffs: the handoffs escalated in the window (already scoped to the asker).
+        ended_without_escalation: conversations that ended in the window without escalating,
+            or None when the handoff rate is not known for this asker.
+    """
+    items = list(handoffs)
+    conversations = None if ended_without_escalation is None else len(items) + ended_without_escalation
+    data = figures(items, conversations, now, sla_targets_s)
+    data["conversations"] = conversations
+    data["since"] = since
+    data["until"] = until
+    by_queue: dict[str, list[HandoffFacts]] = {}
+    by_trigger: dict[str, list[HandoffFacts]] = {}
+    for h in items:
+        by_queue.setdefault(h.queue, []).append(h)
+        for trigger in h.triggers:
+            by_trigger.setdefault(trigger, []).append(h)
+    data["by_queue"] = {
+        q: figures(hs, conversations, now, sla_targets_s) for q, hs in sorted(by_queue.items())
+    }
+    data["by_trigger"] = {
+        t: figures(hs, conversations, now, sla_targets_s, with_feedback=True)
+        for t, hs in sorted(by_trigger.items())
+    }
+    return data

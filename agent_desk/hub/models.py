@@ -1,0 +1,94 @@
+"""The hub's tables (SQLModel). Portable SQL only: nothing here is specific to SQLite."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 1
+
+
+class Meta(SQLModel, table=True):
+    """Key/value facts about the store: schema version, epoch."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+    id: str = Field(primary_key=True)
+    role: str
+    queues: str = "[]"  # JSON list
+    languages: str = "[]"  # JSON list
+    token_hash: str = Field(index=True, unique=True)
+    revoked: bool = False
+    presence: str = "available"  # what the user last set
+    created_at: str
+
+
+class HandoffRow(SQLModel, table=True):
+    """One handoff: indexed columns for queries, and the whole handoff as JSON."""
+
+    __tablename__ = "handoffs"
+    id: str = Field(primary_key=True)
+    source: str
+    conversation_id: str
+    status: str = Field(index=True)
+    queue: str
+    language: str
+    assignee: str | None = Field(default=None, index=True)
+    version: int
+    escalated_at: str = Field(index=True)
+    first_claimed_at: str | None = None
+    resolved_at: str | None = Field(default=None, index=True)
+    resolved_by: str | None = None
+    data: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class EventRow(SQLModel, table=True):
+    """The durable event log; ``seq`` is global and strictly increasing."""
+
+    __tablename__ = "events"
+    seq: int | None = Field(default=None, primary_key=True)
+    at: str = Field(index=True)
+    kind: str
+    # Visibility-relevant state before and after the change (JSON; null: did not exist).
+    before: str | None = None
+    after: str | None = None
+    lead_only: bool = False
+    # A restore marker: events in (gap_from, seq] were lost by a restore from backup.
+    gap_from: int | None = None
+    frame: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ResultRow(SQLModel, table=True):
+    """Stored results of state-changing requests, for idempotent replay."""
+
+    __tablename__ = "results"
+    user_id: str = Field(primary_key=True)
+    request_id: str = Field(primary_key=True)
+    request_hash: str
+    result: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: str = Field(index=True)
+
+
+class ConversationRow(SQLModel, table=True):
+    """A conversation a source escalated or asked the hub to watch."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_outcome", "ended_at", "escalated_at"),)
+    source: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    started_at: str
+    language: str | None = None
+    channel: str | None = None
+    customer: str = "{}"
+    messages: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    attempts: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    watch_from: int = 0  # index of the first message the current watch covers
+    ended_at: str | None = None
+    resolved_by_bot: bool | None = None
+    escalated_at: str | None = None
+    handoff_id: str | None = None

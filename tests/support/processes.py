@@ -1,0 +1,70 @@
+"""The hub as a real process, started through the ``agent-desk`` command line."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+READY = re.compile(r"listening on (wss?)://[^:]+:(\d+)")
+
+
+def cli(*args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``agent-desk ARGS`` to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "agent_desk", *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=60,
+        env=env,
+    )
+
+
+class HubProcess:
+    """``agent-desk hub serve`` in a child process."""
+
+    def __init__(self, data_dir: Path, *extra: str) -> None:
+        self.data_dir = data_dir
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "agent_desk", "hub", "serve", "--data", str(data_dir),
+             "--port", "0", *extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.stderr_lines: list[str] = []
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        match = READY.search(line)
+        if not match:
+            self.proc.kill()
+            raise RuntimeError(f"hub did not start: {line!r} {self.proc.stderr.read() if self.proc.stderr else ''}")
+        self.scheme, self.port = match.group(1), int(match.group(2))
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line)
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def kill9(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def terminate(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
