@@ -87,11 +87,12 @@ def _tried(attempts: Sequence[Attempt], failures_without_steps: bool) -> tuple[s
     return None, None
 
 
-def _mood(reasons: Sequence[Reason], sentiment: Sentiment) -> str:
-    wants_person = any(r.trigger == "explicit_request" for r in reasons)
-    if sentiment.compound <= -0.6:
+def _mood(reasons: Sequence[Reason], sentiment: Sentiment, low: float) -> str:
+    triggers = {r.trigger for r in reasons}
+    wants_person = "explicit_request" in triggers
+    if low <= -0.6:
         mood = "angry"
-    elif sentiment.compound <= -0.25 or sentiment.trend <= -0.3:
+    elif low <= -0.25 or sentiment.trend <= -0.3 or "repeated_failure" in triggers:
         mood = "frustrated"
     else:
         mood = "calm"
@@ -115,6 +116,7 @@ def compose_brief(
     order: str | None,
     attempts: Sequence[Attempt],
     sentiment: Sentiment,
+    low: float | None = None,
 ) -> str:
     """One sentence of at most 160 characters, ending with a full stop, never cut mid-word.
 
@@ -122,11 +124,12 @@ def compose_brief(
         situation: what :func:`find_situation` found in the customer's messages (the most
             telling one), or None.
         order: the first order number the customer gave, or None.
+        low: the lowest sentiment of the customer's recent messages (sets the mood).
     """
     what = _what(category, situation, order)
     failures = any(r.trigger == "repeated_failure" for r in reasons)
     tried_long, tried_short = _tried(attempts, failures)
-    mood = _mood(reasons, sentiment)
+    mood = _mood(reasons, sentiment, sentiment.compound if low is None else low)
     candidates = []
     for who in (_who(customer), _who(customer, short=True)):
         for tried in (tried_long, tried_short, None):

@@ -16,6 +16,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from agent_desk.triage.brief import compose_brief, find_situation
 from agent_desk.triage.model import Attempt, Customer, Decision, Message, Reason, Sentiment
 from agent_desk.triage.rules import Rules, default_rules
+from agent_desk.triage.prefilter import index_words
 from agent_desk.triage.text import amounts, guess_language, normalise, order_number, similarity, words
 
 _ANALYZER: SentimentIntensityAnalyzer | None = None
@@ -42,14 +43,23 @@ def _quote(text: str, limit: int = 90) -> str:
     return cut + "…"
 
 
-def _score(text: str, norm: str, word_list: list[str], rules: Rules) -> float:
+def _score(
+    text: str,
+    norm: str,
+    word_list: list[str],
+    rules: Rules,
+    guess: tuple[str | None, int] | None = None,
+    keys: set[str] | None = None,
+) -> float:
     # VADER reads other languages as English ("die" is a negative English word), so for text
     # that is clearly in another language only the lexicon speaks.
-    language, hits = guess_language(word_list)
+    language, hits = guess or guess_language(word_list)
     english = language in (None, "en") or hits < 2
     compound = float(_analyzer().polarity_scores(text[:SENTIMENT_CHARS])["compound"]) if english else 0.0
-    if rules.lexicon_pattern is not None:
-        found = [rules.lexicon[m.group(1)] for m in rules.lexicon_pattern.finditer(norm)]
+    if rules.lexicon:
+        keys = keys if keys is not None else index_words(norm)
+        found = [rules.lexicon[w] for w in rules.lexicon.keys() & keys]
+        found += [score for phrase, score in rules.lexicon_phrases if phrase in norm]
         if found:
             strongest = min(found) - 0.1 * (len(found) - 1)
             if "!" in text:
@@ -101,8 +111,7 @@ class ConversationTriage:
         self._found: dict[str, _Found] = {}  # trigger or topic -> first evidence
         self._problem = False
         self._max_amount = 0.0
-        self._situation: int | None = None  # the most telling situation described so far
-        self._order: str | None = None
+        self._customer_texts: list[tuple[str, str]] = []  # (as written, normalised)
         self._escalated_at: int | None = None
         self._decision: Decision | None = None
 
@@ -176,16 +185,17 @@ class ConversationTriage:
         norm = normalise(text)
         bag_list = words(norm)
         bag = frozenset(bag_list)
+        keys = index_words(norm)
         language, hits = guess_language(bag_list)
         if language is not None:
             self._language_hits[language] += hits
 
-        score = _score(text, norm, bag_list, rules)
+        score = _score(text, norm, bag_list, rules, (language, hits), keys)
         self._sentiments.append(score)
         self._customer_scores.append(score)
 
         # Explicit request for a person.
-        if rules.explicit.search(norm):
+        if rules.explicit.search(norm, keys):
             self._note(
                 "explicit_request",
                 Reason("explicit_request", f'Customer asked for a person: "{_quote(text)}"', None, index),
@@ -221,7 +231,7 @@ class ConversationTriage:
 
         # Sensitive topics.
         for topic in rules.topics:
-            found = topic.patterns.search(norm)
+            found = topic.patterns.search(norm, keys)
             if found:
                 self._note(
                     f"topic:{topic.name}",
@@ -236,14 +246,16 @@ class ConversationTriage:
                 )
 
         # Areas and problems (routing, multi-issue, high value).
-        is_problem = bool(rules.areas["problem"].search(norm)) or score <= -0.3
-        areas_here = {name for name in ("billing", "orders", "technical", "account") if rules.areas[name].search(norm)}
+        is_problem = bool(rules.areas["problem"].search(norm, keys)) or score <= -0.3
+        areas_here = {
+            name for name in ("billing", "orders", "technical", "account") if rules.areas[name].search(norm, keys)
+        }
         for area in areas_here:
             self._areas[area] += 1
         if is_problem:
             self._problem = True
             self._problem_areas.update(areas_here)
-        if rules.areas["multi"].search(norm) or (len(areas_here) >= rules.multi_issue_areas and is_problem):
+        if rules.areas["multi"].search(norm, keys) or (len(areas_here) >= rules.multi_issue_areas and is_problem):
             self._note(
                 "multi_issue",
                 Reason("multi_issue", f'Several issues at once: "{_quote(text)}"', None, index),
@@ -260,18 +272,14 @@ class ConversationTriage:
                 ),
                 rules.priorities["multi_issue"],
             )
-        situation = find_situation(norm)
-        if situation is not None and (self._situation is None or situation < self._situation):
-            self._situation = situation
-        if self._order is None:
-            self._order = order_number(text)
+        self._customer_texts.append((text, norm))
         mentioned = amounts(text)
         if mentioned:
             self._max_amount = max(self._max_amount, *mentioned)
 
         # Repeated failure: the customer says a step did not work, or says the same again.
         last_bot = self._last_bot_index()
-        if last_bot is not None and rules.failure_report.search(norm):
+        if last_bot is not None and rules.failure_report.search(norm, keys):
             self._report_turns.add(last_bot)
         if len(bag) >= rules.repeat_min_words:
             for earlier in self._customer_words[-REPEAT_WINDOW:]:
@@ -329,10 +337,23 @@ class ConversationTriage:
     @property
     def language(self) -> str:
         if self._language_hits:
-            language, hits = self._language_hits.most_common(1)[0]
-            if hits >= 2:
+            language = max(self._language_hits, key=self._language_hits.__getitem__)
+            if self._language_hits[language] >= 2:
                 return language
         return self.given_language or (self.customer.locale or "en").split("-")[0]
+
+    def _facts(self, upto: int) -> tuple[int | None, str | None]:
+        """For the brief: the most telling situation and the first order number, in the first
+        ``upto`` customer messages."""
+        situation: int | None = None
+        order: str | None = None
+        for text, norm in self._customer_texts[:upto]:
+            found = find_situation(norm)
+            if found is not None and (situation is None or found < situation):
+                situation = found
+            if order is None:
+                order = order_number(text)
+        return situation, order
 
     def _category(self) -> str:
         for found in self._found.values():
@@ -369,15 +390,15 @@ class ConversationTriage:
         priority = max(1, min(4, priority))
         category = self._category()
         sentiment = self._sentiment()
-        brief = compose_brief(
-            self.customer,
-            category,
-            reasons,
-            self._situation,
-            self._order,
-            self._failed_attempts or [a for a in self._attempts if a.result != "succeeded"],
-            sentiment,
-        )
+        upto = len(self._customer_texts)
+        failed = self._failed_attempts or [a for a in self._attempts if a.result != "succeeded"]
+        low = min(self._customer_scores[-rules.trend_window :], default=0.0)
+        customer = self.customer
+
+        def brief() -> str:
+            situation, order = self._facts(upto)
+            return compose_brief(customer, category, reasons, situation, order, failed, sentiment, low)
+
         return Decision(
             escalate=escalate,
             priority=priority,
@@ -385,9 +406,10 @@ class ConversationTriage:
             category=category,
             reasons=reasons,
             sentiment=sentiment,
-            brief=brief,
+            compose_brief=brief,
             language=self.language,
-            message_sentiments=tuple(self._sentiments),
+            sentiment_source=self._sentiments,
+            sentiment_count=len(self._sentiments),
         )
 
     @property

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -58,9 +59,12 @@ class Sentiment:
         return {"compound": round(self.compound, 3), "trend": round(self.trend, 3)}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Decision:
-    """Triage's verdict on a conversation so far."""
+    """Triage's verdict on a conversation so far.
+
+    ``brief`` is composed on first use: most decisions are only asked whether to escalate.
+    """
 
     escalate: bool
     priority: int
@@ -68,9 +72,24 @@ class Decision:
     category: str
     reasons: tuple[Reason, ...]
     sentiment: Sentiment
-    brief: str
+    compose_brief: Callable[[], str] = field(repr=False, compare=False)
     language: str
-    message_sentiments: tuple[float | None, ...]
+    #: Sentiment of every message so far (None for non-customer messages), read lazily from
+    #: the conversation's append-only list so a decision costs the same at any length.
+    sentiment_source: Sequence[float | None] = field(repr=False, compare=False)
+    sentiment_count: int = field(repr=False, compare=False)
+
+    @property
+    def message_sentiments(self) -> tuple[float | None, ...]:
+        return tuple(self.sentiment_source[: self.sentiment_count])
+
+    @property
+    def brief(self) -> str:
+        cached = self.__dict__.get("_brief")
+        if cached is None:
+            cached = self.compose_brief()
+            object.__setattr__(self, "_brief", cached)
+        return cached
 
     def to_dict(self) -> dict[str, Any]:
         return {

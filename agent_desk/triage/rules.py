@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_desk.triage._paths import default_rules_path
+from agent_desk.triage.prefilter import IndexedPatterns
 
 TOPIC_ORDER = ("safety", "legal", "privacy", "compliance", "billing_dispute", "cancellation")
 TIERS = ("vip", "premium", "standard", "free")
@@ -43,15 +44,17 @@ class RulesError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class PatternSet:
-    """Patterns of every language joined into one expression, plus exclusions."""
+    """Patterns of every language behind a word index, plus exclusions."""
 
-    match: re.Pattern[str] | None
+    match: IndexedPatterns
     exclude: re.Pattern[str] | None
 
-    def search(self, text: str) -> re.Match[str] | None:
-        if self.match is None:
-            return None
-        found = self.match.search(text)
+    def search(self, text: str, words: set[str], language: str | None = None) -> re.Match[str] | None:
+        """First match in normalised ``text`` (``words`` from :func:`index_words`), unless excluded.
+
+        ``language``: the message's language when clear; other languages' patterns are skipped.
+        """
+        found = self.match.search(text, words, language)
         if found is None or (self.exclude is not None and self.exclude.search(text)):
             return None
         return found
@@ -79,12 +82,12 @@ class Rules:
     repeat_min_words: int
     high_value_amount: float
     multi_issue_areas: int
-    lexicon: Mapping[str, float]
-    lexicon_pattern: re.Pattern[str] | None
+    lexicon: Mapping[str, float]  # single words
+    lexicon_phrases: tuple[tuple[str, float], ...]  # several words ("fed up", "n'importe quoi")
     explicit: PatternSet
     failure_report: PatternSet
     topics: tuple[Topic, ...]
-    areas: Mapping[str, re.Pattern[str]]
+    areas: Mapping[str, IndexedPatterns]
     priorities: Mapping[str, int]
     tier_steps: Mapping[str, int]
     queues: Mapping[str, str]
@@ -161,14 +164,12 @@ class _Reader:
         return re.compile("|".join(f"(?:{p})" for p in value)) if value else None
 
     def pattern_set(self, data: Mapping[str, Any], section: str, skip: tuple[str, ...] = ()) -> PatternSet:
-        languages = [k for k in data if k not in ("not", *skip)]
-        parts = []
-        for language in languages:
-            compiled = self.patterns(data, section, language)
-            if compiled is not None:
-                parts.append(compiled.pattern)
-        match = re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
-        return PatternSet(match, self.patterns(data, section, "not"))
+        sources = []
+        for language in [k for k in data if k not in ("not", *skip)]:
+            if self.patterns(data, section, language) is not None:  # checks every pattern
+                value = data[language]
+                sources.extend((language, v) for v in ([value] if isinstance(value, str) else value))
+        return PatternSet(IndexedPatterns.build(sources), self.patterns(data, section, "not"))
 
 
 def parse_rules(text: str, source: str = "<rules>") -> Rules:
@@ -205,11 +206,6 @@ def parse_rules(text: str, source: str = "<rules>") -> Rules:
         if isinstance(score, bool) or not isinstance(score, int | float) or not -1 <= score <= 1:
             raise r.fail("sentiment", "lexicon", f"score of {word!r} must be a number from -1 to 1")
         lexicon.append((word, float(score)))
-    lexicon_pattern = (
-        re.compile(r"\b(" + "|".join(re.escape(w) for w, _ in sorted(lexicon, key=lambda x: -len(x[0]))) + r")\b")
-        if lexicon
-        else None
-    )
 
     topics_table = r.table(data, "", "topics")
     topics = []
@@ -230,10 +226,10 @@ def parse_rules(text: str, source: str = "<rules>") -> Rules:
     areas_table = r.table(data, "", "areas")
     areas = {}
     for name in AREAS:
-        compiled = r.patterns(areas_table, "areas", name)
-        if compiled is None:
+        if r.patterns(areas_table, "areas", name) is None:
             raise r.fail("areas", name, "needs at least one pattern")
-        areas[name] = compiled
+        value = areas_table[name]
+        areas[name] = IndexedPatterns.build([value] if isinstance(value, str) else value)
 
     priority_table = r.table(data, "", "priority")
     priorities = {}
@@ -267,8 +263,8 @@ def parse_rules(text: str, source: str = "<rules>") -> Rules:
 
     return Rules(
         source=source,
-        lexicon=dict(lexicon),
-        lexicon_pattern=lexicon_pattern,
+        lexicon={w: v for w, v in lexicon if re.fullmatch(r"[a-z0-9]+", w)},
+        lexicon_phrases=tuple((w, v) for w, v in lexicon if not re.fullmatch(r"[a-z0-9]+", w)),
         explicit=r.pattern_set(r.table(data, "", "explicit_request"), "explicit_request"),
         failure_report=r.pattern_set(r.table(data, "", "failure_report"), "failure_report"),
         topics=tuple(topics),

@@ -44,18 +44,30 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+_STOP_INDEX: dict[str, tuple[str, ...]] = {}
+for _language, _words in STOPWORDS.items():
+    for _word in _words:
+        _STOP_INDEX[_word] = (*_STOP_INDEX.get(_word, ()), _language)
+_DIGIT = re.compile(r"\d")
+
+
 def guess_language(word_list: list[str]) -> tuple[str | None, int]:
     """The language whose common words appear most, and how many appeared."""
-    best, hits = None, 0
-    for language, stop in STOPWORDS.items():
-        count = sum(1 for w in word_list if w in stop)
-        if count > hits:
-            best, hits = language, count
-    return best, hits
+    counts: dict[str, int] = {}
+    index = _STOP_INDEX
+    for word in word_list:
+        for language in index.get(word, ()):
+            counts[language] = counts.get(language, 0) + 1
+    if not counts:
+        return None, 0
+    best = max(STOPWORDS, key=lambda language: counts.get(language, 0))
+    return best, counts[best]
 
 
 def amounts(text: str) -> list[float]:
     """Money amounts mentioned in a message (thousand separators understood)."""
+    if not _DIGIT.search(text):
+        return []
     found = []
     for match in _AMOUNT.finditer(text.lower()):
         digits = match.group(1) or match.group(2) or ""

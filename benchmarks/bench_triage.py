@@ -1,0 +1,77 @@
+"""Triage cost per observed message, against bare VADER on the same messages in the same run.
+
+Target: triage <= 3x VADER's time per message, and well under 1 ms a message.
+
+    python benchmarks/bench_triage.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from agent_desk.triage import Attempt, Customer, Message, Triage
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "triage_eval.jsonl"
+
+
+def load() -> list[dict]:
+    return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def run_vader(cases: list[dict]) -> tuple[float, int]:
+    analyzer = SentimentIntensityAnalyzer()
+    count = 0
+    start = time.perf_counter()
+    for case in cases:
+        for message in case["messages"]:
+            analyzer.polarity_scores(message["text"])
+            count += 1
+    return time.perf_counter() - start, count
+
+
+def run_triage(triage: Triage, cases: list[dict]) -> tuple[float, int]:
+    count = 0
+    start = time.perf_counter()
+    for case in cases:
+        raw = case["customer"]
+        session = triage.conversation(Customer(raw["id"], raw["name"], raw.get("tier", "standard")), case.get("language"))
+        for message in case["messages"]:
+            attempt = message.get("attempt")
+            session.add_message(
+                Message(message["role"], message["text"], message["at"]),
+                Attempt(attempt["step"], attempt["result"], attempt["at"]) if attempt else None,
+            )
+            count += 1
+    return time.perf_counter() - start, count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    cases = load()
+    triage = Triage()
+    run_triage(triage, cases)  # warm up: lexicons, compiled patterns
+    run_vader(cases)
+    vader, triaged = [], []
+    for _ in range(args.rounds):
+        seconds, count = run_vader(cases)
+        vader.append(seconds / count)
+        seconds, count = run_triage(triage, cases)
+        triaged.append(seconds / count)
+    v, t = statistics.median(vader), statistics.median(triaged)
+    print(f"messages per round      {count}")
+    print(f"bare VADER per message  {v * 1e6:8.1f} us")
+    print(f"triage per message      {t * 1e6:8.1f} us  (decision, reasons, brief, sentiment)")
+    print(f"ratio triage / VADER    {t / v:8.2f}x   target <= 3.00x  {'met' if t / v <= 3 else 'MISSED'}")
+    print(f"under 1 ms a message    {'yes' if t < 1e-3 else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
