@@ -44,6 +44,7 @@ from agent_desk.protocol.codes import (
 )
 from agent_desk.protocol.frames import Malformed, RequestError, parse_request, read_envelope
 from agent_desk.protocol.messages import Resume, encode, error_frame, result_error, result_ok
+from agent_desk.protocol.redact import redacted_logger
 from agent_desk.protocol.timefmt import now_str, utc_now
 from agent_desk.protocol.visibility import language_matches
 from agent_desk.triage import Triage, load_rules
@@ -183,6 +184,7 @@ class Hub:
             ping_timeout=self.cfg.ping_timeout_s,
             compression=None,
             server_header="agent-desk-hub",
+            logger=redacted_logger("agent_desk.hub.websockets"),
         )
         sock = next(iter(self._server.sockets))
         self.port = sock.getsockname()[1]

@@ -246,7 +246,8 @@ class ConversationTriage:
                 )
 
         # Areas and problems (routing, multi-issue, high value).
-        is_problem = bool(rules.areas["problem"].search(norm, keys)) or score <= -0.3
+        # A problem: said in words, or an unhappy customer after the bot has had its turn.
+        is_problem = bool(rules.areas["problem"].search(norm, keys)) or (answered and score <= -0.3)
         areas_here = {
             name for name in ("billing", "orders", "technical", "account") if rules.areas[name].search(norm, keys)
         }

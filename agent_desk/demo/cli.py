@@ -1,0 +1,22 @@
+"""``agent-desk demo``: an embedded hub, the simulator, and the desktop signed in as a lead."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    demo = sub.add_parser("demo", help="open the desktop on an embedded hub fed by a simulator")
+    demo.add_argument("--data", type=Path, help="keep the demo hub's data here (default: a temporary folder)")
+    demo.add_argument("--rate", type=float, default=0.5, help="new simulated conversations per second")
+    demo.add_argument("--port", type=int, default=0, help="port of the embedded hub (default: any free)")
+    demo.add_argument("--no-desktop", action="store_true", help="run only the hub and the simulator")
+    demo.set_defaults(handler=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from agent_desk.demo.launcher import run_demo
+
+    return run_demo(data=args.data, rate=args.rate, port=args.port, desktop=not args.no_desktop)

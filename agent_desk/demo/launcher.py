@@ -1,0 +1,121 @@
+"""``agent-desk demo``: an embedded hub, the simulator, and the desktop signed in as a lead."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import threading
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+from agent_desk.demo.simulator import Simulator, SourceClient
+from agent_desk.hub.server import Hub, HubConfig
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: The demo's people: (id, role, queues). The desktop signs in as the lead.
+DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("anna", "lead", ()),
+    ("ben", "agent", ("billing", "orders")),
+    ("chloe", "agent", ("technical", "general")),
+    ("dev", "agent", ("vip", "retention", "compliance")),
+    ("demo-bot", "source", ()),
+)
+DEMO_LEAD = "anna"
+
+
+class EmbeddedHub:
+    """A hub running on its own asyncio loop in a background thread."""
+
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        self.loop = asyncio.new_event_loop()
+        self.hub: Hub | None = None
+        self._thread = threading.Thread(target=self._run, name="embedded-hub", daemon=True)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.hub = Hub(self.config)
+            self.loop.run_until_complete(self.hub.start())
+        except BaseException as error:  # noqa: BLE001 - reported to the starting thread
+            self._error = error
+            self._ready.set()
+            return
+        self._ready.set()
+        self.loop.run_forever()
+
+    def start(self) -> str:
+        """Start the hub; returns its base URL. Raises what the hub raised while starting."""
+        self._thread.start()
+        self._ready.wait(timeout=30)
+        if self._error is not None:
+            raise self._error
+        assert self.hub is not None
+        return f"ws://{self.config.host}:{self.hub.port}"
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        """Run a blocking store function on the hub's storage thread and wait for it."""
+        assert self.hub is not None
+
+        return self.submit(self.hub.run_storage(fn, *args)).result(timeout=30)
+
+    def stop(self) -> None:
+        if self.hub is not None and self.loop.is_running():
+            self.submit(self.hub.stop()).result(timeout=30)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=30)
+
+
+def issue_tokens(embedded: EmbeddedHub) -> dict[str, str]:
+    """Create the demo users (fresh tokens each run, also on a kept data folder)."""
+    assert embedded.hub is not None
+    store = embedded.hub.store
+    tokens = {}
+    for user_id, role, queues in DEMO_USERS:
+        embedded.call(store.revoke_user, user_id)
+        tokens[user_id] = embedded.call(store.add_user, user_id, role, queues, ())
+    return tokens
+
+
+def start_demo_backend(
+    data: Path | None, rate: float, port: int = 0, pace: float = 2.5, warm_up: int = 12
+) -> tuple[EmbeddedHub, str, dict[str, str], Future[Any], Simulator]:
+    """Start the embedded hub and the simulator; returns what the caller needs to stop them."""
+    data_dir = data or Path(tempfile.mkdtemp(prefix="agent-desk-demo-"))
+    embedded = EmbeddedHub(HubConfig(data_dir=data_dir, host="127.0.0.1", port=port))
+    url = embedded.start()
+    tokens = issue_tokens(embedded)
+    simulator = Simulator(SourceClient(url, tokens["demo-bot"]), rate=rate, pace=pace)
+    running = embedded.submit(simulator.run(burst=warm_up))
+    log.info("demo hub on %s (data in %s)", url, data_dir)
+    return embedded, url, tokens, running, simulator
+
+
+def run_demo(data: Path | None, rate: float, port: int = 0, desktop: bool = True) -> int:
+    """Run the demo until the window closes (or Ctrl+C without a desktop)."""
+    embedded, url, tokens, running, simulator = start_demo_backend(data, rate, port)
+    try:
+        if desktop:
+            from agent_desk.ui.app import run_demo_desktop
+
+            return run_demo_desktop(url, DEMO_LEAD, tokens[DEMO_LEAD])
+        print(f"demo hub on {url}; lead token: (in memory); press Ctrl+C to stop", flush=True)
+        try:
+            running.result()
+        except KeyboardInterrupt:
+            pass
+        return 0
+    finally:
+        embedded.submit(simulator.stop()).result(timeout=30)
+        embedded.submit(simulator.client.close()).result(timeout=30)
+        embedded.stop()
