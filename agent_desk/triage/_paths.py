@@ -1,17 +1,16 @@
-"""Where the default rules file lives: the source tree's resources/, or inside the package."""
+"""Where the default rules file lives."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import agent_desk
+from agent_desk._resources import resource
 
 RULES_NAME = "triage_rules.toml"
 
 
 def default_rules_path() -> Path:
-    package = Path(agent_desk.__file__).resolve().parent
-    for candidate in (package.parent / "resources" / RULES_NAME, package / "resources" / RULES_NAME):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"the default {RULES_NAME} is missing from this installation")
+    path = resource(RULES_NAME)
+    if not path.is_file():
+        raise FileNotFoundError(f"the default {RULES_NAME} is missing from this installation ({path})")
+    return path
