@@ -1,0 +1,91 @@
+"""Where the desktop keeps a user's hub token: the OS keyring, or memory for this session.
+
+A token is stored per hub URL and user name. It is never written to a file or a log: with no
+usable keyring backend (``NoKeyringError``, a locked or broken backend), the token is kept in
+memory until the program ends, and :attr:`TokenStore.notice` says so, so the UI can tell the
+person that they will have to sign in again next time.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import keyring
+import keyring.errors
+
+from agent_desk.client.surface import TokenNotice
+
+log = logging.getLogger(__name__)
+
+#: What a keyring backend may raise when it cannot be used (no backend, locked, D-Bus down).
+KEYRING_ERRORS = (keyring.errors.KeyringError, RuntimeError, OSError)
+
+#: Keyring service name prefix; the hub URL follows it, the user name is the keyring user.
+SERVICE_PREFIX = "agent-desk"
+
+
+def service_name(hub_url: str) -> str:
+    """The keyring service under which tokens for ``hub_url`` are stored."""
+    return f"{SERVICE_PREFIX}:{normalise_hub_url(hub_url)}"
+
+
+def normalise_hub_url(hub_url: str) -> str:
+    """The hub's base address without trailing slashes or the ``/v1/agent`` path."""
+    return hub_url.strip().rstrip("/").removesuffix("/v1/agent")
+
+
+class TokenStore:
+    """The token of one user on one hub.
+
+    Attributes:
+        hub_url: the hub's base address.
+        user: the user name on that hub.
+        notice: where the token lives now (persisted in the keyring, or memory only).
+    """
+
+    def __init__(self, hub_url: str, user: str) -> None:
+        self.hub_url = normalise_hub_url(hub_url)
+        self.user = user
+        self._memory: str | None = None
+        self.notice = TokenNotice(True, "The token is kept in the system keyring.")
+
+    def _memory_only(self, error: Exception) -> None:
+        # Only the error's class goes to the log: its text could in theory echo arguments.
+        log.warning("no usable keyring (%s); keeping the token in memory", type(error).__name__)
+        self.notice = TokenNotice(
+            False,
+            "No system keyring is available, so your sign-in is kept only until Agent Desk "
+            "closes; you will have to sign in again next time.",
+        )
+
+    def load(self) -> str | None:
+        """The stored token, or None when there is none."""
+        if self._memory is not None:
+            return self._memory
+        try:
+            return keyring.get_password(service_name(self.hub_url), self.user)
+        except KEYRING_ERRORS as error:
+            self._memory_only(error)
+            return None
+
+    def save(self, token: str) -> TokenNotice:
+        """Store ``token``; returns where it went (keyring, or memory for this session)."""
+        try:
+            keyring.set_password(service_name(self.hub_url), self.user, token)
+        except KEYRING_ERRORS as error:
+            self._memory = token
+            self._memory_only(error)
+            return self.notice
+        self._memory = None
+        self.notice = TokenNotice(True, "The token is kept in the system keyring.")
+        return self.notice
+
+    def forget(self) -> None:
+        """Remove the token (sign out, or a token the hub revoked)."""
+        self._memory = None
+        try:
+            keyring.delete_password(service_name(self.hub_url), self.user)
+        except keyring.errors.PasswordDeleteError:
+            log.debug("no token stored for %s on %s", self.user, self.hub_url)
+        except KEYRING_ERRORS as error:
+            self._memory_only(error)

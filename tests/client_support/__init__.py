@@ -1,0 +1,1 @@
+"""Helpers for the desktop engine's tests: a recording listener, a TCP proxy, keyrings."""
