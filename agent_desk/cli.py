@@ -41,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:  # one line per connection opening and closing is for debugging
+        logging.getLogger("agent_desk.hub.websockets").setLevel(logging.WARNING)
     handler = getattr(args, "handler", None)
     if handler is not None:
         return int(handler(args) or 0)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import tempfile
 import threading
 from collections.abc import Coroutine
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -111,11 +113,14 @@ def run_demo(data: Path | None, rate: float, port: int = 0, desktop: bool = True
             return run_demo_desktop(url, DEMO_LEAD, tokens[DEMO_LEAD])
         print(f"demo hub on {url}; lead token: (in memory); press Ctrl+C to stop", flush=True)
         try:
-            running.result()
+            while not running.done():  # wake up now and then, so Ctrl+C is seen at once
+                with contextlib.suppress(FutureTimeout):
+                    running.result(timeout=0.5)
         except KeyboardInterrupt:
             pass
         return 0
     finally:
+        running.cancel()
         embedded.submit(simulator.stop()).result(timeout=30)
         embedded.submit(simulator.client.close()).result(timeout=30)
         embedded.stop()
