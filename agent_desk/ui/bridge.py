@@ -1,0 +1,306 @@
+"""The one object between the engine (its own thread, asyncio) and the Qt widgets.
+
+:class:`Bridge` implements :class:`agent_desk.client.surface.EngineListener`. The engine calls
+it on the engine thread; the bridge only queues what it was given and wakes the GUI thread with
+one queued signal, so no widget or model is ever touched from the engine thread. On the GUI
+thread it re-emits each report as a Qt signal. Handoff deltas are coalesced: all deltas that
+arrive within one frame (16 ms) become one :class:`HandoffDelta`, so the queue model is updated
+at most once per frame however fast the hub sends; during a sustained burst the pace drops to
+one update every 100 ms, which still reads as live.
+
+The GUI thread calls the engine's commands through the bridge (``claim``, ``resolve``, ...);
+they only schedule work on the engine loop and return at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+
+from agent_desk.client.outbox import RequestRefused
+from agent_desk.client.surface import (
+    AttentionItem,
+    ConnectionStatus,
+    Handoff,
+    HandoffDelta,
+    Session,
+    TokenNotice,
+    UserInfo,
+)
+from agent_desk.ui.threads import ensure_gui_thread
+
+log = logging.getLogger(__name__)
+
+#: One frame at 60 Hz: deltas arriving within it are applied together.
+FRAME_MS = 16
+#: During a sustained burst, the queue is updated at most this often (every update repaints
+#: the visible rows; ten a second reads as live, and leaves the GUI thread time to breathe).
+BURST_MS = 100
+#: A flush less than this long ago means a burst is going on.
+BURST_WINDOW_S = 0.25
+
+
+class EngineCommands(Protocol):
+    """What the GUI may ask of the engine (``agent_desk.client.engine.Engine``)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def claim(self, handoff_id: str) -> Any: ...
+    def release(self, handoff_id: str) -> Any: ...
+    def resolve(self, handoff_id: str, outcome: dict[str, Any]) -> Any: ...
+    def reassign(self, handoff_id: str, to_user: str | None = None, to_queue: str | None = None) -> Any: ...
+    def set_presence(self, status: str) -> Any: ...
+    def request_metrics(self, since: str | None = None, until: str | None = None) -> Any: ...
+    def dismiss_attention(self, request_id: str) -> Any: ...
+    def retry_attention(self, request_id: str) -> Any: ...
+    def reconnect_now(self) -> Any: ...
+
+
+def merge_deltas(deltas: Sequence[HandoffDelta]) -> HandoffDelta:
+    """One delta with the effect of ``deltas`` applied in order.
+
+    A reset in the sequence discards everything before it. Within one delta, upserts are
+    applied before removals (an id that was updated and then left the user's sight is gone).
+    """
+    if len(deltas) == 1:
+        return deltas[0]
+    reset = False
+    state: dict[str, Handoff | None] = {}
+    for delta in deltas:
+        if delta.reset:
+            reset = True
+            state = {}
+        for handoff in delta.upserts:
+            handoff_id = handoff.get("id")
+            if isinstance(handoff_id, str):
+                state.pop(handoff_id, None)  # keep arrival order for the latest value
+                state[handoff_id] = handoff
+        for handoff_id in delta.removed:
+            if reset and handoff_id not in state:
+                continue
+            state[handoff_id] = None
+    upserts = tuple(h for h in state.values() if h is not None)
+    if reset:
+        return HandoffDelta(upserts=upserts, removed=(), reset=True)
+    removed = tuple(i for i, h in state.items() if h is None)
+    return HandoffDelta(upserts=upserts, removed=removed, reset=False)
+
+
+class Bridge(QObject):
+    """The engine's listener and the GUI's way to the engine.
+
+    Signals (all emitted on the GUI thread):
+        statusChanged(ConnectionStatus): link state, retry countdown, outbox size.
+        sessionStarted(Session): ``hello``: who is signed in, queues, wait targets, team.
+        handoffsChanged(HandoffDelta): coalesced changes, at most one per frame.
+        presenceChanged(UserInfo): a user's presence or active count (leads see the team).
+        attentionChanged(tuple[AttentionItem, ...]): the full "needs attention" list.
+        metricsReady(str, object, object): request id, figures (or None), error (or None).
+        noticed(str): a one-off message for the person (a refused claim, ...).
+        tokenNoticed(TokenNotice): where the token is kept (no keyring: memory only).
+
+    Attributes:
+        engine: the engine the commands go to, or None before sign-in.
+        status: the last ConnectionStatus, session: the last Session.
+        attention: the last "needs attention" list.
+    """
+
+    statusChanged = Signal(object)
+    sessionStarted = Signal(object)
+    handoffsChanged = Signal(object)
+    presenceChanged = Signal(object)
+    attentionChanged = Signal(object)
+    metricsReady = Signal(str, object, object)
+    noticed = Signal(str)
+    tokenNoticed = Signal(object)
+    #: Internal: wakes the GUI thread to drain the inbox (queued across threads).
+    _wake = Signal()
+
+    def __init__(self, parent: QObject | None = None, frame_ms: int = FRAME_MS) -> None:
+        super().__init__(parent)
+        self.engine: EngineCommands | None = None
+        self.status: ConnectionStatus | None = None
+        self.session: Session | None = None
+        self.attention: tuple[AttentionItem, ...] = ()
+        self._lock = threading.Lock()
+        self._inbox: list[tuple[str, Any]] = []
+        self._woken = False
+        self._closed = False
+        self._deltas: list[HandoffDelta] = []
+        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+        self._frame = QTimer(self)
+        self._frame.setSingleShot(True)
+        self._frame.setInterval(frame_ms)
+        self._frame.timeout.connect(self._flush_handoffs)
+        self._frame_ms = frame_ms
+        self._last_flush = 0.0
+
+    # ---- engine side (any thread) -----------------------------------------------------------
+
+    def _post(self, kind: str, value: Any) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._inbox.append((kind, value))
+            wake = not self._woken
+            self._woken = True
+        if wake:
+            self._wake.emit()
+
+    def on_status(self, status: ConnectionStatus) -> None:
+        self._post("status", status)
+
+    def on_session(self, session: Session) -> None:
+        self._post("session", session)
+
+    def on_handoffs(self, delta: HandoffDelta) -> None:
+        self._post("handoffs", delta)
+
+    def on_presence(self, user: UserInfo) -> None:
+        self._post("presence", user)
+
+    def on_attention(self, items: tuple[AttentionItem, ...]) -> None:
+        self._post("attention", tuple(items))
+
+    def on_metrics(self, request_id: str, data: Mapping[str, Any] | None, error: str | None) -> None:
+        self._post("metrics", (request_id, data, error))
+
+    def on_notice(self, text: str) -> None:
+        self._post("notice", text)
+
+    def on_token(self, notice: TokenNotice) -> None:
+        self._post("token", notice)
+
+    # ---- GUI side -------------------------------------------------------------------------
+
+    @Slot()
+    def _drain(self) -> None:
+        ensure_gui_thread("Bridge._drain")
+        with self._lock:
+            items, self._inbox = self._inbox, []
+            self._woken = False
+        for kind, value in items:
+            if kind == "handoffs":
+                self._deltas.append(value)
+                if not self._frame.isActive():
+                    self._frame.start(self._next_delay_ms())
+                continue
+            if kind == "session":
+                # Whatever arrived before the new session belongs to it: apply it first.
+                self._flush_handoffs()
+            self._emit(kind, value)
+
+    def _next_delay_ms(self) -> int:
+        """One frame after quiet; during a burst, BURST_MS after the last update."""
+        since = time.monotonic() - self._last_flush
+        if since > BURST_WINDOW_S:
+            return self._frame_ms
+        return max(self._frame_ms, int((BURST_MS / 1000 - since) * 1000))
+
+    def _emit(self, kind: str, value: Any) -> None:
+        if kind == "status":
+            self.status = value
+            self.statusChanged.emit(value)
+        elif kind == "session":
+            self.session = value
+            self.sessionStarted.emit(value)
+        elif kind == "presence":
+            self.presenceChanged.emit(value)
+        elif kind == "attention":
+            self.attention = value
+            self.attentionChanged.emit(value)
+        elif kind == "metrics":
+            request_id, data, error = value
+            self.metricsReady.emit(request_id, data, error)
+        elif kind == "notice":
+            self.noticed.emit(value)
+        elif kind == "token":
+            self.tokenNoticed.emit(value)
+
+    @Slot()
+    def _flush_handoffs(self) -> None:
+        ensure_gui_thread("Bridge._flush_handoffs")
+        self._frame.stop()
+        if not self._deltas:
+            return
+        deltas, self._deltas = self._deltas, []
+        self._last_flush = time.monotonic()
+        self.handoffsChanged.emit(merge_deltas(deltas))
+
+    def flush(self) -> None:
+        """Deliver everything queued now (tests, and before sign-out)."""
+        self._drain()
+        self._flush_handoffs()
+
+    # ---- commands (GUI thread) --------------------------------------------------------------
+
+    def attach(self, engine: EngineCommands | None) -> None:
+        """Send commands to ``engine`` from now on (None: signed out)."""
+        ensure_gui_thread("Bridge.attach")
+        with self._lock:
+            self._closed = False
+        self.engine = engine
+
+    def start(self) -> None:
+        if self.engine is not None:
+            self.engine.start()
+
+    def shutdown(self) -> None:
+        """Stop the engine and ignore whatever it still reports."""
+        ensure_gui_thread("Bridge.shutdown")
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            engine.stop()
+        with self._lock:
+            self._closed = True
+            self._inbox.clear()
+            self._woken = False
+        self._deltas.clear()
+        self._frame.stop()
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call an engine command; returns what it returns (a request id), None when signed out."""
+        ensure_gui_thread(f"Bridge.{name}")
+        if self.engine is None:
+            log.info("Not signed in; %s ignored", name)
+            return None
+        try:
+            return getattr(self.engine, name)(*args, **kwargs)
+        except RequestRefused as refused:
+            # The engine checks arguments before it records anything: say why, in words.
+            self.noticed.emit(str(refused))
+            return None
+
+    def claim(self, handoff_id: str) -> Any:
+        return self._call("claim", handoff_id)
+
+    def release(self, handoff_id: str) -> Any:
+        return self._call("release", handoff_id)
+
+    def resolve(self, handoff_id: str, outcome: dict[str, Any]) -> Any:
+        return self._call("resolve", handoff_id, dict(outcome))
+
+    def reassign(self, handoff_id: str, to_user: str | None = None, to_queue: str | None = None) -> Any:
+        return self._call("reassign", handoff_id, to_user=to_user, to_queue=to_queue)
+
+    def set_presence(self, status: str) -> Any:
+        return self._call("set_presence", status)
+
+    def request_metrics(self, since: str | None = None, until: str | None = None) -> Any:
+        return self._call("request_metrics", since=since, until=until)
+
+    def dismiss_attention(self, request_id: str) -> Any:
+        return self._call("dismiss_attention", request_id)
+
+    def retry_attention(self, request_id: str) -> Any:
+        """Record a refused action again (the engine dismisses the old item)."""
+        return self._call("retry_attention", request_id)
+
+    def reconnect_now(self) -> Any:
+        """Skip the rest of the backoff wait."""
+        return self._call("reconnect_now")

@@ -1,0 +1,281 @@
+"""The lead's figures: handoff and resolution rates, CSAT after handoff, waits, SLA breaches,
+by queue and by trigger. Fetched through the engine (``metrics``); nothing is computed here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agent_desk.protocol.timefmt import format_time
+from agent_desk.ui import labels
+from agent_desk.ui.icons import Icons
+from agent_desk.ui.text import format_rate, format_seconds, one_line
+from agent_desk.ui.widgets import plain_label, set_tip
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+#: Refresh while the panel is shown.
+AUTO_REFRESH_MS = 60_000
+
+
+def _csat(figures: Mapping[str, Any]) -> str:
+    value = figures.get("csat_avg")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "—"
+    return f"{value:.1f}"
+
+
+def _int(value: Any) -> str:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else "—"
+
+
+class BreakdownModel(QAbstractTableModel):
+    """Figures per queue or per trigger, one row each."""
+
+    def __init__(self, by_trigger: bool, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._by_trigger = by_trigger
+        self._rows: list[tuple[str, Mapping[str, Any]]] = []
+
+    def _columns(self) -> list[str]:
+        columns = [
+            self.tr("Trigger") if self._by_trigger else self.tr("Queue"), self.tr("Handoffs"),
+            self.tr("Handoff rate"), self.tr("Resolved"), self.tr("CSAT"), self.tr("Wait avg"),
+            self.tr("Wait p90"), self.tr("SLA breaches"),
+        ]
+        if self._by_trigger:
+            columns.append(self.tr("Right · early · late"))
+        return columns
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else (9 if self._by_trigger else 8)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            columns = self._columns()
+            return columns[section] if 0 <= section < len(columns) else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int((Qt.AlignmentFlag.AlignLeft if section == 0 else Qt.AlignmentFlag.AlignRight) | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and self._by_trigger and section == 8:
+            return self.tr("Agents' feedback on the handover: appropriate, premature, late")
+        return None
+
+    def text(self, row: int, column: int) -> str:
+        name, f = self._rows[row]
+        if column == 0:
+            return labels.trigger_label(name) if self._by_trigger else one_line(name, 60)
+        feedback = f.get("feedback") if isinstance(f.get("feedback"), Mapping) else {}
+        values = [
+            _int(f.get("handoffs")), format_rate(f.get("handoff_rate")), format_rate(f.get("resolution_rate")),
+            _csat(f), format_seconds(f.get("wait_avg_s")), format_seconds(f.get("wait_p90_s")),
+            _int(f.get("sla_breaches")),
+            " · ".join(_int(feedback.get(k)) for k in ("appropriate", "premature", "late")),
+        ]
+        return values[column - 1] if 1 <= column <= len(values) else ""
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self.text(index.row(), index.column())
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if index.column() == 0:
+                return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def set_figures(self, by_key: Mapping[str, Any] | None) -> None:
+        self.beginResetModel()
+        self._rows = [(str(k), v) for k, v in (by_key or {}).items() if isinstance(v, Mapping)]
+        self._rows.sort(key=lambda item: -(item[1].get("handoffs") or 0))
+        self.endResetModel()
+
+
+class MetricCard(QFrame):
+    """One figure: a big value and what it means."""
+
+    def __init__(self, title: str, tip: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("MetricCard")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 10, 14, 10)
+        layout.setSpacing(2)
+        self.value = plain_label("—", "MetricValue")
+        self.caption = plain_label(title, "MetricLabel")
+        self.detail = plain_label("", "MetricLabel")
+        layout.addWidget(self.value)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.detail)
+        set_tip(self, tip, title)
+
+    def set(self, value: str, detail: str = "") -> None:
+        self.value.setText(value)
+        self.detail.setText(detail)
+        self.setAccessibleName(f"{self.caption.text()}: {value}")
+
+
+class MetricsPanel(QWidget):
+    """Figures for a period, refreshed on demand and every minute while shown.
+
+    Signals:
+        refreshRequested(object, object): since and until (protocol times, or None).
+    """
+
+    refreshRequested = Signal(object, object)
+
+    def __init__(self, icons: Icons, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("QueuePane")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget()
+        body.setObjectName("QueuePane")
+        scroll.setWidget(body)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(16, 14, 16, 14)
+        layout.setSpacing(12)
+
+        top = QHBoxLayout()
+        top.addWidget(plain_label(self.tr("Metrics"), "PanelTitle"))
+        top.addStretch(1)
+        self.status = plain_label("", "MetricLabel")
+        top.addWidget(self.status)
+        self.period = QComboBox()
+        self.period.addItem(self.tr("Last 24 hours"), "24h")
+        self.period.addItem(self.tr("Today"), "today")
+        self.period.addItem(self.tr("Last 7 days"), "7d")
+        set_tip(self.period, self.tr("Which handoffs count: by when they were handed over"), self.tr("Period"))
+        top.addWidget(self.period)
+        self.refresh_button = QPushButton(icons.icon("refresh", "text"), self.tr("Refresh"))
+        set_tip(self.refresh_button, self.tr("Ask the hub for the figures again"), self.tr("Refresh metrics"))
+        top.addWidget(self.refresh_button)
+        layout.addLayout(top)
+
+        grid = QGridLayout()
+        grid.setSpacing(10)
+        self.cards = {
+            "handoff_rate": MetricCard(self.tr("Handoff rate"), self.tr("Conversations handed to a person, of all that ended or were handed over")),
+            "resolution_rate": MetricCard(self.tr("Resolution rate"), self.tr("Resolved handoffs marked resolved, of all resolved")),
+            "csat": MetricCard(self.tr("CSAT after handoff"), self.tr("Average satisfaction (1 to 5) where the customer gave one")),
+            "time_to_escalation": MetricCard(self.tr("Time to escalation"), self.tr("From the start of the conversation to the handover, on average")),
+            "wait": MetricCard(self.tr("Wait, average"), self.tr("From handover to the first claim")),
+            "wait_p90": MetricCard(self.tr("Wait, 90th percentile"), self.tr("Nine in ten were claimed within this")),
+            "sla": MetricCard(self.tr("SLA breaches"), self.tr("Claimed after their target, or still waiting past it")),
+            "handoffs": MetricCard(self.tr("Handoffs"), self.tr("Handed over in the period")),
+        }
+        for number, card in enumerate(self.cards.values()):
+            grid.addWidget(card, number // 4, number % 4)
+        layout.addLayout(grid)
+
+        self.by_queue = BreakdownModel(False, self)
+        self.by_trigger = BreakdownModel(True, self)
+        for title, model in ((self.tr("By queue"), self.by_queue), (self.tr("By trigger"), self.by_trigger)):
+            layout.addWidget(plain_label(title, "SectionLabel"))
+            table = QTableView()
+            table.setModel(model)
+            table.setAccessibleName(title)
+            table.setToolTip(title)
+            table.setShowGrid(False)
+            table.setWordWrap(False)
+            table.setAlternatingRowColors(True)
+            table.verticalHeader().hide()
+            table.verticalHeader().setDefaultSectionSize(28)
+            table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+            table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            header = table.horizontalHeader()
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            header.setStretchLastSection(False)
+            header.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            model.modelReset.connect(lambda t=table: self._fit(t))
+            self._fit(table)
+            layout.addWidget(table)
+        layout.addStretch(1)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(AUTO_REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.period.currentIndexChanged.connect(self.refresh)
+
+    @staticmethod
+    def _fit(table: QTableView) -> None:
+        """Show every row: the panel scrolls as a whole, tables never scroll inside it."""
+        rows = max(1, table.model().rowCount())
+        height = table.horizontalHeader().sizeHint().height() + rows * table.verticalHeader().defaultSectionSize() + 4
+        scroll = table.horizontalScrollBar().sizeHint().height() if table.horizontalScrollBar().isVisible() else 0
+        table.setFixedHeight(height + scroll)
+        table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def window_bounds(self) -> tuple[str | None, str | None]:
+        """since/until for the chosen period (None: the hub's default, the last 24 hours)."""
+        choice = self.period.currentData()
+        now = datetime.now(UTC)
+        if choice == "today":
+            midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+            return format_time(midnight), format_time(now)
+        if choice == "7d":
+            return format_time(now - timedelta(days=7)), format_time(now)
+        return None, None
+
+    def refresh(self) -> None:
+        self.status.setText(self.tr("Updating…"))
+        since, until = self.window_bounds()
+        self.refreshRequested.emit(since, until)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self._timer.start()
+        self.refresh()
+
+    def hideEvent(self, event: Any) -> None:
+        super().hideEvent(event)
+        self._timer.stop()
+
+    def show_error(self, text: str) -> None:
+        self.status.setText(self.tr("Could not update: %1").replace("%1", one_line(text, 200)))
+
+    def show_metrics(self, data: Mapping[str, Any]) -> None:
+        c = self.cards
+        c["handoff_rate"].set(format_rate(data.get("handoff_rate")), self.tr("%1 conversations").replace("%1", _int(data.get("conversations"))))
+        c["resolution_rate"].set(format_rate(data.get("resolution_rate")), self.tr("%1 resolved").replace("%1", _int(data.get("resolved"))))
+        count = data.get("csat_count")
+        c["csat"].set(_csat(data), self.tr("1 rating") if count == 1 else self.tr("%1 ratings").replace("%1", _int(count)))
+        c["time_to_escalation"].set(format_seconds(data.get("time_to_escalation_s")))
+        c["wait"].set(format_seconds(data.get("wait_avg_s")))
+        c["wait_p90"].set(format_seconds(data.get("wait_p90_s")))
+        c["sla"].set(_int(data.get("sla_breaches")))
+        c["handoffs"].set(_int(data.get("handoffs")))
+        self.by_queue.set_figures(data.get("by_queue") if isinstance(data.get("by_queue"), Mapping) else {})
+        self.by_trigger.set_figures(data.get("by_trigger") if isinstance(data.get("by_trigger"), Mapping) else {})
+        self.status.setText(self.tr("Updated %1").replace("%1", datetime.now().strftime("%H:%M")))

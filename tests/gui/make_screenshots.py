@@ -1,0 +1,124 @@
+"""Take the README's screenshots of the real window under Xvfb (not a test; run it by hand).
+
+    apt-get install -y xvfb imagemagick
+    Xvfb :99 -screen 0 1440x900x24 &
+    DISPLAY=:99 QT_QPA_PLATFORM=xcb .venv/bin/python tests/gui/make_screenshots.py docs/screenshots
+
+It starts the demo's embedded hub and simulator (realistic conversations, the hub's own
+triage), signs the desktop in as the demo lead, does a little work (claims, a resolve, a
+reassign), and captures the whole X screen with ImageMagick's ``import -window root``:
+the main window in light and dark, the Resolve dialog, the metrics panel and sign-in.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from agent_desk.demo.launcher import DEMO_LEAD, start_demo_backend  # noqa: E402
+from agent_desk.ui.app import DeskApp, ensure_application  # noqa: E402
+from agent_desk.ui.settings import DeskSettings  # noqa: E402
+
+WIDTH, HEIGHT = 1440, 900
+
+
+def pump(app: QApplication, seconds: float, until: Callable[[], bool] | None = None) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if until is not None and until():
+            return True
+        time.sleep(0.01)
+    return until is None
+
+
+def shoot(app: QApplication, path: Path) -> None:
+    pump(app, 1.2)
+    subprocess.run(["import", "-window", "root", str(path)], check=True)
+    print("wrote", path, flush=True)
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="desk-shots-"))
+    embedded, url, tokens, running, simulator = start_demo_backend(work / "hub", rate=0.25, pace=0.05, warm_up=40)
+    app = ensure_application()
+    settings = DeskSettings(QSettings(str(work / "desk.ini"), QSettings.Format.IniFormat))
+    settings.theme = "light"
+    desk = DeskApp(settings=settings, cache_dir=str(work / "cache"), early_start=(url, DEMO_LEAD, tokens[DEMO_LEAD]))
+    window = desk.window
+    window.setGeometry(0, 0, WIDTH, HEIGHT)
+    window.show()
+    model = window.queue_model
+    try:
+        pump(app, 60, lambda: model.counts().waiting >= 24)
+        pump(app, 4)
+        # A morning's work: take two, resolve one of them, hand one to Ben.
+        waiting = [model.row_record(r).id for r in range(model.rowCount()) if model.row_record(r).status == "waiting"]
+        desk.bridge.claim(waiting[3])
+        desk.bridge.claim(waiting[6])
+        desk.bridge.reassign(waiting[8], to_user="ben")
+        pump(app, 5, lambda: model.counts().mine >= 2)
+        desk.bridge.resolve(waiting[6], {"resolution": "resolved", "csat": 5, "disposition": "refund issued", "escalation_feedback": "appropriate"})
+        # Let time pass so waits near and pass their targets (priority 1: 60 s).
+        pump(app, 70)
+        window.sidebar.select_view("waiting")
+        first = next(r for r in range(model.rowCount()) if model.row_record(r).status == "waiting")
+        window.open_handoff(model.row_record(first).id)
+        window.table.setFocus()
+        shoot(app, out / "desk-light.png")
+
+        desk.themes.set_mode("dark")
+        shoot(app, out / "desk-dark.png")
+        desk.themes.set_mode("light")
+
+        window.sidebar.select_view("mine")
+        window.open_handoff(waiting[3])
+        dialog = window.open_resolve(waiting[3])
+        assert dialog is not None
+        dialog.set_csat(4)
+        dialog.disposition.setEditText("charge corrected")
+        dialog.notes.setPlainText("Refunded the duplicate charge; confirmed by email.")
+        dialog.set_feedback("appropriate")
+        shoot(app, out / "resolve-dialog.png")
+        dialog.reject()
+
+        window.on_panel_chosen("metrics")
+        pump(app, 3)
+        shoot(app, out / "metrics.png")
+        window.on_panel_chosen("agents")
+        shoot(app, out / "agents.png")
+
+        window.hide()
+        sign_in = desk.show_sign_in(
+            "The hub did not accept your sign-in (unknown or revoked token); sign in again.", hub=url, user="ben"
+        )
+        sign_in.move((WIDTH - sign_in.width()) // 2, (HEIGHT - sign_in.height()) // 3)
+        shoot(app, out / "sign-in.png")
+        frame = sign_in.frameGeometry().adjusted(-20, -20, 20, 20)
+        crop = f"{frame.width()}x{frame.height()}+{max(0, frame.x())}+{max(0, frame.y())}"
+        subprocess.run(["convert", str(out / "sign-in.png"), "-crop", crop, "+repage", str(out / "sign-in.png")], check=True)
+    finally:
+        desk.shutdown()
+        window.close()
+        embedded.submit(simulator.stop()).result(timeout=30)
+        embedded.submit(simulator.client.close()).result(timeout=30)
+        embedded.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Sign-in: from the dialog or the command line, with plain words when it cannot work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from agent_desk.client.surface import ConnectionStatus, Link, TokenNotice
+from agent_desk.client.tokens import TokenStore
+from agent_desk.ui.app import NewTokenStore
+from agent_desk.ui.signin_dialog import check_hub_url
+from tests.gui.desk_helpers import WAIT_MS, make_desk
+from tests.gui.factories import session
+
+
+def fill(dialog: Any, hub: str, user: str, token: str) -> None:
+    dialog.hub.setText(hub)
+    dialog.user.setText(user)
+    dialog.token.setText(token)
+
+
+def test_hub_address_is_checked_before_connecting() -> None:
+    assert check_hub_url("wss://desk.example.com:8765") is None
+    assert check_hub_url("ws://127.0.0.1:1") is None
+    assert "ws://" in check_hub_url("http://desk.example.com")
+    assert "port" in check_hub_url("ws://host:99999")
+
+
+def test_bad_token_is_said_in_words_and_the_person_can_retry(qtbot: Any, settings: Any) -> None:
+    desk = make_desk(qtbot, settings)
+    dialog = desk.app.show_sign_in()
+    qtbot.addWidget(dialog)
+    fill(dialog, "ws://127.0.0.1:1", "ana", "wrong")
+    dialog.sign_in_button.click()
+    assert not dialog.sign_in_button.isEnabled()  # connecting
+    reason = "The hub did not accept your sign-in (unknown or revoked token); sign in again."
+    desk.status(ConnectionStatus(Link.OFFLINE, reason=reason, final=True))
+    assert dialog.message.text() == reason and dialog.message.objectName() == "DialogError"
+    assert dialog.sign_in_button.isEnabled() and not desk.window.isVisible()
+
+
+@pytest.mark.parametrize("reason", [
+    "The hub cannot be reached (connection refused).",
+    "The hub's certificate could not be verified: self-signed certificate.",
+])
+def test_unreachable_hub_or_tls_failure_offers_to_work_offline(qtbot: Any, settings: Any, reason: str) -> None:
+    desk = make_desk(qtbot, settings)
+    dialog = desk.app.show_sign_in()
+    qtbot.addWidget(dialog)
+    fill(dialog, "wss://desk.example.com:8765", "ana", "t")
+    dialog.on_sign_in()
+    desk.status(ConnectionStatus(Link.RECONNECTING, retry_in_s=1.5, reason=reason))
+    assert reason in dialog.message.text() and "Trying again in 2 s" in dialog.message.text()
+    assert dialog.offline_button.isVisible()
+    dialog.offline_button.click()
+    assert desk.window.isVisible() and desk.app.dialog is None
+
+
+def test_a_session_closes_the_dialog_and_remembers_hub_and_user(qtbot: Any, settings: Any) -> None:
+    desk = make_desk(qtbot, settings)
+    dialog = desk.app.show_sign_in()
+    qtbot.addWidget(dialog)
+    fill(dialog, "ws://127.0.0.1:1", "ana", "secret")
+    dialog.on_sign_in()
+    desk.session(session())
+    assert desk.app.dialog is None and desk.window.isVisible()
+    assert (settings.last_hub, settings.last_user) == ("ws://127.0.0.1:1", "ana")
+    assert "secret" not in open(settings.store.fileName()).read()  # never the token
+
+
+def test_remembered_token_goes_to_the_keyring_on_the_engine_thread(qtbot: Any, settings: Any) -> None:
+    tokens: list[Any] = []
+    desk = make_desk(qtbot, settings)
+    original = desk.app.engine_factory
+
+    def factory(hub: str, user: str, token: Any, *rest: Any) -> Any:
+        tokens.append(token)
+        return original(hub, user, token, *rest)
+
+    desk.app.engine_factory = factory
+    dialog = desk.app.show_sign_in()
+    qtbot.addWidget(dialog)
+    fill(dialog, "ws://127.0.0.1:1", "ana", "secret")
+    dialog.remember.setChecked(True)
+    dialog.on_sign_in()
+    dialog.remember.setChecked(False)
+    dialog.on_sign_in()
+    fill(dialog, "ws://127.0.0.1:1", "ana", "")
+    dialog.on_sign_in()
+    assert isinstance(tokens[0], NewTokenStore) and tokens[1] == "secret"
+    assert type(tokens[2]) is TokenStore  # empty: use the saved one
+
+
+def test_no_keyring_is_told_to_the_person(qtbot: Any, settings: Any) -> None:
+    desk = make_desk(qtbot, settings)
+    dialog = desk.app.show_sign_in()
+    qtbot.addWidget(dialog)
+    fill(dialog, "ws://127.0.0.1:1", "ana", "secret")
+    dialog.on_sign_in()
+    notice = TokenNotice(False, "No system keyring is available, so your sign-in is kept only until Agent Desk closes.")
+    with qtbot.waitSignal(desk.app.bridge.tokenNoticed, timeout=WAIT_MS):
+        desk.engine.report("on_token", notice)
+    assert dialog.keyring_note.isVisible() and "No system keyring" in dialog.keyring_note.text()
+    assert not dialog.remember.isEnabled()
+
+
+def test_command_line_uses_the_environment_token(qtbot: Any, settings: Any, monkeypatch: Any) -> None:
+    tokens: list[Any] = []
+    desk = make_desk(qtbot, settings)
+    original = desk.app.engine_factory
+    desk.app.engine_factory = lambda hub, user, token, *rest: tokens.append(token) or original(hub, user, token, *rest)
+    monkeypatch.setenv("AGENT_DESK_TOKEN", "from-env")
+    desk.app.start_direct("ws://127.0.0.1:1", "ana")
+    monkeypatch.delenv("AGENT_DESK_TOKEN")
+    desk.app.start_direct("ws://127.0.0.1:1", "ana")
+    assert tokens[0] == "from-env" and isinstance(tokens[1], TokenStore)
+    assert desk.window.isVisible()  # the cache shows at once; the hub answers later
+
+
+def test_revoked_token_brings_the_sign_in_dialog_back(qtbot: Any, settings: Any) -> None:
+    desk = make_desk(qtbot, settings)
+    desk.app.start_direct("ws://127.0.0.1:1", "ana", "t")
+    desk.online()
+    desk.session()
+    desk.status(ConnectionStatus(Link.OFFLINE, reason="Your sign-in was revoked on the hub; sign in again.", final=True))
+    dialog = desk.app.dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.addWidget(dialog)
+    assert "revoked" in dialog.message.text()
+    assert desk.window.sign_in_button.isVisible()
