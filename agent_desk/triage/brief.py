@@ -61,10 +61,30 @@ def find_situation(normalised: str) -> int | None:
     return None
 
 
-def _what(category: str, situation: int | None, order: str | None) -> str:
+#: Categories whose phrase says little; the customer's own words say more.
+GENERIC = ("general", "technical", "orders", "billing", "account")
+SNIPPET_CHARS = 64
+
+
+def _snippet(text: str) -> str | None:
+    """The customer's opening words, whole words only, printable, for quoting in the brief."""
+    words = "".join(ch if ch.isprintable() else " " for ch in text).replace('"', "'").split()
+    if len(words) < 3:
+        return None
+    out = ""
+    for word in words:
+        if len(out) + len(word) + 1 > SNIPPET_CHARS:
+            return out.rstrip(",;:.") + "…"
+        out = f"{out} {word}" if out else word
+    return out.rstrip(",;:.!?")
+
+
+def _what(category: str, situation: int | None, order: str | None, opening: str | None = None) -> str:
     phrase = None
     if category not in ("cancellation", "privacy", "compliance") and situation is not None:
         phrase = SITUATIONS[situation][1]
+    if phrase is None and category in GENERIC and opening and (quote := _snippet(opening)):
+        return f'writes "{quote}"'
     phrase = phrase or CATEGORY_PHRASES.get(category, "needs help")
     if order and "order" not in phrase and category in ("orders", "billing", "billing_dispute", "technical"):
         phrase += f" on order {order}"
@@ -117,6 +137,7 @@ def compose_brief(
     attempts: Sequence[Attempt],
     sentiment: Sentiment,
     low: float | None = None,
+    opening: str | None = None,
 ) -> str:
     """One sentence of at most 160 characters, ending with a full stop, never cut mid-word.
 
@@ -125,8 +146,9 @@ def compose_brief(
             telling one), or None.
         order: the first order number the customer gave, or None.
         low: the lowest sentiment of the customer's recent messages (sets the mood).
+        opening: the customer's first message, quoted when nothing more specific is known.
     """
-    what = _what(category, situation, order)
+    what = _what(category, situation, order, opening)
     failures = any(r.trigger == "repeated_failure" for r in reasons)
     tried_long, tried_short = _tried(attempts, failures)
     mood = _mood(reasons, sentiment, sentiment.compound if low is None else low)
@@ -138,4 +160,5 @@ def compose_brief(
     for sentence in candidates:
         if len(sentence) <= MAX_BRIEF:
             return sentence
-    return _fit(f"{_who(customer, short=True)} {what}", MAX_BRIEF - 1).rstrip("…").rstrip() + "."
+    fallback = f"{_who(customer, short=True)} {_what(category, situation, order)}; {mood}."
+    return fallback if len(fallback) <= MAX_BRIEF else _fit(fallback[:-1], MAX_BRIEF - 1).rstrip("…") + "."

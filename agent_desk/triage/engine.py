@@ -398,7 +398,8 @@ class ConversationTriage:
 
         def brief() -> str:
             situation, order = self._facts(upto)
-            return compose_brief(customer, category, reasons, situation, order, failed, sentiment, low)
+            opening = next((t for t, _ in self._customer_texts[:upto] if len(t.split()) >= 3), None)
+            return compose_brief(customer, category, reasons, situation, order, failed, sentiment, low, opening)
 
         return Decision(
             escalate=escalate,

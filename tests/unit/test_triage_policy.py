@@ -188,13 +188,14 @@ def test_brief_is_one_short_sentence_never_cut_mid_word(turns, tier, name):
     decision, _ = run(turns, tier=tier, name=name)
     brief = decision.brief
     assert len(brief) <= 160 and brief.endswith(".") and brief[0].isupper() and "  " not in brief
-    # Every word is whole: it comes from the name, the steps, the order or the templates.
+    # Every word is whole: it comes from the name, the steps, the customer's words or the templates.
     from agent_desk.triage import brief as brief_module
 
     source = " ".join([name, *(t[3] if len(t) > 3 else "troubleshoot" for t in turns if len(t) > 2),
                        *brief_module.CATEGORY_PHRASES.values(), *(p for _, p in brief_module.SITUATIONS),
                        "VIP premium bot tried and without success bot's fixes failed answers did not help",
-                       "could customer is calm frustrated angry wants a person on order #A-1029"])
+                       "could customer is calm frustrated angry wants a person on order #A-1029 writes",
+                       *(t[1] for t in turns if t[0] == "customer")])
     vocabulary = set(re.findall(r"[\w#'-]+", source.replace("_", " ")))
     assert set(re.findall(r"[\w#'-]+", brief)) <= vocabulary
 
@@ -204,4 +205,13 @@ def test_brief_says_who_what_what_the_bot_tried_and_the_mood():
     assert decision.brief == (
         "Dana Whitfield (VIP) was charged twice on order #A-1029; bot tried resend receipt "
         "without success; customer is calm and wants a person."
+    )
+
+
+def test_brief_quotes_the_customer_when_nothing_more_specific_is_known():
+    decision, _ = run([("customer", "hi"), ("customer", "the discount code SPRING20 doesn't work at checkout"),
+                       ("bot", "Codes go on the payment page."), ("customer", "can I talk to a person")])
+    assert decision.brief == (
+        'Alex Morgan writes "the discount code SPRING20 doesn\'t work at checkout"; '
+        "customer is calm and wants a person."
     )
