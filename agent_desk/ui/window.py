@@ -473,7 +473,8 @@ class DeskWindow(QMainWindow):
         self.notifier.set_presence(user.presence)
         role = labels.role_label("lead") if self.lead else self.tr("agent")
         self.user_label.setText(f"{one_line(user.name, 60) or user.id} ({role.lower()})")
-        self._title_base = self.tr("Agent Desk — %1").replace("%1", one_line(user.name, 60) or user.id)
+        # Qt appends " — Agent Desk" (the application display name) to window titles itself.
+        self._title_base = one_line(user.name, 60) or user.id
         self._update_title()
         self._refresh_languages()
         self._refresh_detail()
