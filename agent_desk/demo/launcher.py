@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import tempfile
 import threading
 from collections.abc import Coroutine
@@ -124,3 +125,5 @@ def run_demo(data: Path | None, rate: float, port: int = 0, desktop: bool = True
         embedded.submit(simulator.stop()).result(timeout=30)
         embedded.submit(simulator.client.close()).result(timeout=30)
         embedded.stop()
+        if data is None:  # a folder of our own making: nothing in it is worth keeping
+            shutil.rmtree(embedded.config.data_dir, ignore_errors=True)
