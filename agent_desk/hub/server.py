@@ -15,8 +15,7 @@ import math
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
@@ -31,7 +30,8 @@ from websockets.http11 import Request, Response
 from agent_desk.hub import db
 from agent_desk.hub.auth import bearer_token
 from agent_desk.hub.service import HubService
-from agent_desk.hub.store import Event, Store, StoreUnavailable, User
+from agent_desk.hub.store import Event, Outcome, Store, StoreUnavailable, User
+from agent_desk.hub.worker import StorageWorker
 from agent_desk.protocol import codes
 from agent_desk.protocol.codes import (
     AGENT_REQUESTS,
@@ -42,7 +42,7 @@ from agent_desk.protocol.codes import (
     Code,
     Role,
 )
-from agent_desk.protocol.frames import Malformed, RequestError, parse_request, read_envelope
+from agent_desk.protocol.frames import Envelope, Malformed, RequestError, parse_request, read_envelope
 from agent_desk.protocol.messages import Resume, encode, error_frame, result_error, result_ok
 from agent_desk.protocol.redact import redacted_logger
 from agent_desk.protocol.timefmt import now_str, utc_now
@@ -56,6 +56,8 @@ AGENT_PATH, SOURCE_PATH, HEALTH_PATH = "/v1/agent", "/v1/source", "/healthz"
 #: A connection whose unsent output grows beyond this is too slow to follow; it is closed
 #: (1013, try again later) and catches up by resuming.
 MAX_WRITE_BACKLOG = 32 * 1024 * 1024
+#: Requests of one source connection being stored at once.
+MAX_IN_FLIGHT = 256
 #: Room left in a snapshot frame for the envelope around the handoffs.
 SNAPSHOT_ROOM = codes.MAX_FRAME_BYTES - 4096
 
@@ -131,6 +133,12 @@ class Conn:
         self.syncing = False
         self.buffer: list[Event] = []
         self.allowed = SOURCE_REQUESTS if self.is_source else AGENT_REQUESTS
+        self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self.in_flight: set[asyncio.Task[None]] = set()
+
+    def done(self, task: asyncio.Task[None]) -> None:
+        self.in_flight.discard(task)
+        self.slots.release()
 
     def send(self, text: str) -> None:
         broadcast([self.ws], text)
@@ -141,7 +149,7 @@ class Hub:
 
     def __init__(self, config: HubConfig) -> None:
         self.cfg = config
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-store")
+        self.worker: StorageWorker | None = None  # started with the loop, in start()
         self.store = Store(db.open_engine(config.data_dir, config.database_url), config.clock)
         rules = load_rules(config.triage_rules) if config.triage_rules else None
         self.triage = Triage(rules)
@@ -160,7 +168,8 @@ class Hub:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+        assert self.worker is not None, "the hub is not started"
+        return await self.worker.call(fn, *args)
 
     async def run_storage(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking store function on the storage thread (admin tasks, the demo)."""
@@ -168,6 +177,7 @@ class Hub:
 
     async def start(self) -> int:
         """Open the store and listen; returns the bound port."""
+        self.worker = StorageWorker(self.store, asyncio.get_running_loop())
         await self._run(self.store.open)
         ssl_context = None
         if self.cfg.tls_cert:
@@ -204,7 +214,8 @@ class Hub:
         if self._server is not None:
             self._server.close(close_connections=True)
             await self._server.wait_closed()
-        await asyncio.get_running_loop().run_in_executor(None, self._db.shutdown, True)
+        if self.worker is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.worker.stop)
         self.store.close()
         log.info("hub stopped")
 
@@ -265,7 +276,10 @@ class Hub:
                     self.cfg.resume_timeout_s, self._resume_timeout, conn
                 )
             async for frame in ws:
-                await self._on_frame(conn, frame)
+                if conn.is_source:
+                    await self._pipeline(conn, frame)
+                else:
+                    await self._on_frame(conn, frame)
         except ConnectionClosed:
             pass
         except StoreUnavailable:
@@ -276,6 +290,21 @@ class Hub:
                 timer.cancel()
             self._conns.discard(conn)
             await self._unregister(conn)
+
+    async def _pipeline(self, conn: Conn, frame: str | bytes) -> None:
+        """Sources may have many requests in flight: read on while earlier ones are stored.
+
+        Storage work is submitted in arrival order and answered in that order, so a source's
+        requests take effect as if one at a time; only the waiting overlaps.
+        """
+        await conn.slots.acquire()
+        pending = self._begin(conn, frame)
+        if pending is None:
+            conn.slots.release()
+            return
+        task = asyncio.create_task(pending)
+        conn.in_flight.add(task)
+        task.add_done_callback(conn.done)
 
     def _resume_timeout(self, conn: Conn) -> None:
         if not conn.resumed:
@@ -344,12 +373,20 @@ class Hub:
     # -- frames ----------------------------------------------------------------------------
 
     async def _on_frame(self, conn: Conn, frame: str | bytes) -> None:
+        pending = self._begin(conn, frame)
+        if pending is not None:
+            await pending
+
+    def _begin(self, conn: Conn, frame: str | bytes) -> Coroutine[Any, Any, None] | None:
+        """Check a frame and submit its storage work at once (so work keeps arrival order).
+
+        Returns what is left to do (await the work, fan out, reply), or None when done.
+        """
         now = time.monotonic()
         envelope = read_envelope(frame)
         if isinstance(envelope, Malformed):
             conn.send(encode(error_frame(Code.MALFORMED, envelope.message)))
-            await self._count_bad(conn, now)
-            return
+            return self._count_bad(conn, now)
         wait = conn.rate.try_hit(now)
         if wait is not None:
             conn.send(
@@ -362,30 +399,54 @@ class Hub:
                     )
                 )
             )
-            return
-        events: list[Event] = []
+            return None
         try:
             request = parse_request(envelope, conn.allowed)
             if not conn.resumed and request.type != "resume":
                 raise RequestError(Code.NOT_READY, "send resume first")
             if request.type == "resume":
                 assert isinstance(request, Resume)
-                await self._resume(conn, request)
-                return
+                return self._resume(conn, request)
             if self.closing:
                 raise StoreUnavailable("the hub is shutting down")
-            outcome = await self._run(self.service.execute, conn.user, request, envelope.body)
-            result, events = outcome.result, outcome.events
+            work = self.service.work_for(conn.user, request, envelope.body)
+            if work is not None:
+                future = self.worker.write(work)
+            else:
+                future = self.worker.call(self.service.read_request, conn.user, request)
         except RequestError as error:
-            result = result_error(envelope.id, error.code, error.message, error.data)
+            return self._finish(conn, envelope, now, result_error(envelope.id, error.code, error.message, error.data))
         except StoreUnavailable as error:
-            result = result_error(
-                envelope.id, Code.UNAVAILABLE, f"storage unavailable, nothing changed: {error}",
-                retry_after_ms=1000,
-            )
-        except Exception:
-            log.exception("internal error handling %s", envelope.type)
-            result = result_error(envelope.id, Code.INTERNAL, "internal error; nothing was changed")
+            return self._finish(conn, envelope, now, self._unavailable(envelope.id, error))
+        return self._finish(conn, envelope, now, future)
+
+    @staticmethod
+    def _unavailable(request_id: str, error: Exception) -> dict[str, Any]:
+        return result_error(
+            request_id, Code.UNAVAILABLE, f"storage unavailable, nothing changed: {error}", retry_after_ms=1000
+        )
+
+    async def _finish(
+        self, conn: Conn, envelope: Envelope, now: float, pending: asyncio.Future[Any] | dict[str, Any]
+    ) -> None:
+        """Wait for a request's storage work, send its events to their audience, then its result."""
+        events: list[Event] = []
+        if isinstance(pending, dict):
+            result = pending
+        else:
+            try:
+                outcome = await pending
+                if isinstance(outcome, Outcome):
+                    result, events = outcome.result, outcome.events
+                else:
+                    result = outcome
+            except RequestError as error:
+                result = result_error(envelope.id, error.code, error.message, error.data)
+            except StoreUnavailable as error:
+                result = self._unavailable(envelope.id, error)
+            except Exception:
+                log.exception("internal error handling %s", envelope.type)
+                result = result_error(envelope.id, Code.INTERNAL, "internal error; nothing was changed")
         self._fan_out(events)
         conn.send(encode(result))
         if not result["ok"] and result["code"] in BAD_FRAME_CODES:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from agent_desk.hub.metrics import HandoffFacts, compute_metrics
 from agent_desk.hub.store import (
@@ -60,6 +60,11 @@ log = logging.getLogger(__name__)
 
 #: Conversations whose incremental triage state is kept in memory (rebuilt when evicted).
 TRIAGE_CACHE_SIZE = 20_000
+
+SELECT_CONVERSATION = select(CONVERSATIONS).where(
+    CONVERSATIONS.c.source == bindparam("source"), CONVERSATIONS.c.id == bindparam("conversation_id")
+)
+INSERT_CONVERSATION = CONVERSATIONS.insert()
 
 
 def request_hash(body: Mapping[str, Any]) -> str:
@@ -120,50 +125,61 @@ class HubService:
         """Run one request and return its result frame and committed events.
 
         Raises:
+            RequestError: a read request that failed (stored requests answer failures).
             StoreUnavailable: storage failed; nothing changed.
         """
+        work = self.work_for(user, request, body)
+        if work is None:
+            return Outcome(self.read_request(user, request))
+        try:
+            return self.store.write(work)
+        except BaseException:
+            work.abort()
+            raise
+
+    def read_request(self, user: User, request: m.Request) -> dict[str, Any]:
+        """The result of a request that changes nothing (``metrics``, ``status``)."""
         if request.type == "metrics":
-            return Outcome(self._metrics(user, request))
+            return self._metrics(user, request)
         if request.type == "status":
-            return Outcome(self._status(user, request))
+            return self._status(user, request)
+        raise RequestError(Code.UNKNOWN_TYPE, f"unknown request type {request.type!r}")
+
+    def work_for(self, user: User, request: m.Request, body: Mapping[str, Any]) -> Work | None:
+        """The transaction work of a state-changing request, or None for a read.
+
+        The work is self-contained: it answers a repeated id from the stored result, runs the
+        handler in a savepoint, and stores the result (ok or a final failure) in the same
+        transaction, so many requests' work can share one commit.
+        """
         if request.type not in STORED_REQUESTS:
-            raise RequestError(Code.UNKNOWN_TYPE, f"unknown request type {request.type!r}")
+            return None
         digest = request_hash(body)
         handler = self._handlers[request.type]
-        presence_before = None
+        session_key = (user.id, request.conversation.id) if request.type == "observe" else None
+
+        def abort() -> None:  # the conversation's triage state may be ahead of the store
+            if session_key is not None:
+                self._sessions.pop(session_key, None)
 
         def work(tx: Tx) -> dict[str, Any]:
-            nonlocal presence_before
             stored = self.store.stored_result(tx.conn, user.id, request.id)
             if stored is not None:
                 if stored[0] != digest:
-                    raise _Replayed(
-                        result_error(
-                            request.id,
-                            Code.INVALID,
-                            "this request id was already used for a different request",
-                        )
+                    return result_error(
+                        request.id, Code.INVALID, "this request id was already used for a different request"
                     )
-                raise _Replayed(json.loads(stored[1]))
-            data = handler(tx, user, request)
-            result = result_ok(request.id, data)
+                return json.loads(stored[1])
+            try:
+                with tx.attempt():
+                    result = result_ok(request.id, handler(tx, user, request))
+            except RequestError as error:
+                abort()
+                result = result_error(request.id, error.code, error.message, error.data)
             self.store.store_result(tx.conn, user.id, request.id, digest, result)
             return result
 
-        try:
-            return self.store.write(work)
-        except _Replayed as replay:
-            return Outcome(replay.result)
-        except RequestError as error:
-            if request.type == "observe":
-                self._sessions.pop((user.id, request.conversation.id), None)
-            result = result_error(request.id, error.code, error.message, error.data)
-            self.store.store_failure(user.id, request.id, digest, result)
-            return Outcome(result)
-        except Exception:
-            if request.type == "observe":
-                self._sessions.pop((user.id, request.conversation.id), None)
-            raise
+        return Work(work, abort)
 
     # -- agent requests --------------------------------------------------------------------
 
@@ -339,11 +355,17 @@ class HubService:
         return self.store.read(work)
 
     def _conversation(self, tx: Tx, source: str, conversation_id: str) -> Any:
-        return tx.conn.execute(
-            select(CONVERSATIONS).where(
-                CONVERSATIONS.c.source == source, CONVERSATIONS.c.id == conversation_id
-            )
-        ).first()
+        return tx.conn.execute(SELECT_CONVERSATION, {"source": source, "conversation_id": conversation_id}).first()
+
+    @staticmethod
+    def _update_conversation(tx: Tx, source: str, conversation_id: str, values: dict[str, Any]) -> None:
+        tx.conn.execute(
+            CONVERSATIONS.update().where(
+                CONVERSATIONS.c.source == bindparam("match_source"),
+                CONVERSATIONS.c.id == bindparam("match_id"),
+            ),
+            {"match_source": source, "match_id": conversation_id, **values},
+        )
 
     def _open_handoff(self, tx: Tx, row: Any) -> dict[str, Any] | None:
         if row is None or row.handoff_id is None:
@@ -454,13 +476,12 @@ class HubService:
                 "ended_at": None,
             }
             if row is None:
-                tx.conn.execute(insert(CONVERSATIONS).values(source=user.id, id=conv.id, **values))
-            else:
                 tx.conn.execute(
-                    update(CONVERSATIONS)
-                    .where(CONVERSATIONS.c.source == user.id, CONVERSATIONS.c.id == conv.id)
-                    .values(**values)
+                    INSERT_CONVERSATION,
+                    {"source": user.id, "id": conv.id, "watch_from": 0, "resolved_by_bot": None, **values},
                 )
+            else:
+                self._update_conversation(tx, user.id, conv.id, values)
             self._sessions.pop((user.id, conv.id), None)
         return {
             "handoff_id": existing["id"],
@@ -564,11 +585,7 @@ class HubService:
                 )
                 changes.update(escalated_at=tx.now_s, handoff_id=handoff["id"])
                 data = {"escalated": True, "handoff_id": handoff["id"], "reasons": handoff["reasons"]}
-        tx.conn.execute(
-            update(CONVERSATIONS)
-            .where(CONVERSATIONS.c.source == user.id, CONVERSATIONS.c.id == conv.id)
-            .values(**changes)
-        )
+        self._update_conversation(tx, user.id, conv.id, changes)
         return data
 
     def _append_to_handoff(
@@ -617,9 +634,14 @@ class HubService:
         return {"ended": True, "escalated": row.handoff_id is not None}
 
 
-class _Replayed(Exception):
-    """Carries a stored result out of a transaction that must change nothing."""
+class Work:
+    """One request's transaction work, and what to undo in memory if it is rolled back."""
 
-    def __init__(self, result: dict[str, Any]) -> None:
-        super().__init__("replayed")
-        self.result = result
+    __slots__ = ("abort", "run")
+
+    def __init__(self, run: Callable[[Tx], dict[str, Any]], abort: Callable[[], None]) -> None:
+        self.run = run
+        self.abort = abort
+
+    def __call__(self, tx: Tx) -> dict[str, Any]:
+        return self.run(tx)

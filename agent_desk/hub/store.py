@@ -7,15 +7,16 @@ effect, appends its events and stores its result, so ``ok`` always means durable
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import SQLModel
 
@@ -49,6 +50,20 @@ EVENTS = EventRow.__table__
 RESULTS = ResultRow.__table__
 CONVERSATIONS = ConversationRow.__table__
 META = Meta.__table__
+
+# Statements of the hot path, built once: rebuilding ``insert(...).values(...)`` per request
+# cost more CPU than the SQLite work itself.
+INSERT_EVENT = EVENTS.insert()
+INSERT_RESULT = RESULTS.insert()
+INSERT_HANDOFF = HANDOFFS.insert()
+SAVE_HANDOFF = HANDOFFS.update().where(
+    HANDOFFS.c.id == bindparam("match_id"), HANDOFFS.c.version == bindparam("match_version")
+)
+SELECT_HANDOFF = select(HANDOFFS.c.data).where(HANDOFFS.c.id == bindparam("handoff_id"))
+SELECT_FIRST_CLAIM = select(HANDOFFS.c.first_claimed_at).where(HANDOFFS.c.id == bindparam("handoff_id"))
+SELECT_RESULT = select(RESULTS.c.request_hash, RESULTS.c.result).where(
+    RESULTS.c.user_id == bindparam("user_id"), RESULTS.c.request_id == bindparam("request_id")
+)
 
 #: Snapshot and resolved-handoff horizon.
 RECENT_S = 24 * 3600
@@ -149,12 +164,26 @@ class SyncPlan:
 class Tx:
     """One open transaction and the events it appends."""
 
-    def __init__(self, store: Store, conn: Connection) -> None:
+    def __init__(self, store: Store, conn: Connection, head: int | None = None) -> None:
         self.store = store
         self.conn = conn
+        self.head = store._head if head is None else head  # the seq before this request's events
         self.events: list[Event] = []
         self.now = store.clock()
         self.now_s = format_time(self.now)
+
+    @contextlib.contextmanager
+    def attempt(self) -> Iterator[None]:
+        """A savepoint: if the block raises, its writes and events are undone, the rest kept."""
+        savepoint = self.conn.begin_nested()
+        emitted = len(self.events)
+        try:
+            yield
+        except BaseException:
+            savepoint.rollback()
+            del self.events[emitted:]
+            raise
+        savepoint.commit()
 
     def emit(
         self,
@@ -164,19 +193,21 @@ class Tx:
         after: Mapping[str, Any] | None = None,
         lead_only: bool = False,
     ) -> Event:
-        seq = self.store._head + len(self.events) + 1
+        seq = self.head + len(self.events) + 1
         frame = encode({"type": "event", "seq": seq, "kind": kind, "at": self.now_s, "data": data})
         b, a = _state(before), _state(after)
         self.conn.execute(
-            insert(EVENTS).values(
-                seq=seq,
-                at=self.now_s,
-                kind=kind,
-                before=json.dumps(b) if b else None,
-                after=json.dumps(a) if a else None,
-                lead_only=lead_only,
-                frame=frame,
-            )
+            INSERT_EVENT,
+            {
+                "seq": seq,
+                "at": self.now_s,
+                "kind": kind,
+                "before": json.dumps(b) if b else None,
+                "after": json.dumps(a) if a else None,
+                "lead_only": lead_only,
+                "gap_from": None,
+                "frame": frame,
+            },
         )
         event = Event(seq, kind, frame, b, a, lead_only)
         self.events.append(event)
@@ -254,6 +285,39 @@ class Store:
             self._head += len(tx.events)
             return Outcome(result, tx.events)
         except OperationalError as error:  # disk full, I/O error, locked: may pass later
+            self._reload_head()
+            log.error("storage failure, nothing was changed: %s", error.orig)
+            raise StoreUnavailable(str(error.orig)) from None
+
+    def write_batch(self, works: Sequence[Callable[[Tx], dict[str, Any]]]) -> list[Outcome | BaseException]:
+        """Run several requests' work in one transaction (one commit, one fsync).
+
+        Each runs in a savepoint of its own: one that raises is undone alone and its exception
+        takes its place in the returned list; the others commit together, their events
+        numbered in order.
+
+        Raises:
+            StoreUnavailable: storage failed; none of them changed anything.
+        """
+        outcomes: list[Outcome | BaseException] = []
+        try:
+            with self.engine.begin() as conn:
+                head = self._head
+                for work in works:
+                    tx = Tx(self, conn, head)
+                    try:
+                        with tx.attempt():
+                            result = work(tx)
+                    except OperationalError:
+                        raise
+                    except Exception as error:  # noqa: BLE001 - handed back to its own request
+                        outcomes.append(error)
+                        continue
+                    head += len(tx.events)
+                    outcomes.append(Outcome(result, tx.events))
+            self._head = head
+            return outcomes
+        except OperationalError as error:
             self._reload_head()
             log.error("storage failure, nothing was changed: %s", error.orig)
             raise StoreUnavailable(str(error.orig)) from None
@@ -347,24 +411,28 @@ class Store:
 
     @staticmethod
     def load_handoff(conn: Connection, handoff_id: str) -> dict[str, Any] | None:
-        data = conn.execute(select(HANDOFFS.c.data).where(HANDOFFS.c.id == handoff_id)).scalar()
+        data = conn.execute(SELECT_HANDOFF, {"handoff_id": handoff_id}).scalar()
         return json.loads(data) if data is not None else None
 
     @staticmethod
     def insert_handoff(conn: Connection, handoff: dict[str, Any]) -> None:
         conn.execute(
-            insert(HANDOFFS).values(
-                id=handoff["id"],
-                source=handoff["source"],
-                conversation_id=handoff["conversation_id"],
-                status=handoff["status"],
-                queue=handoff["queue"],
-                language=handoff["language"],
-                assignee=handoff["assignee"],
-                version=handoff["version"],
-                escalated_at=handoff["escalated_at"],
-                data=encode(handoff),
-            )
+            INSERT_HANDOFF,
+            {
+                "id": handoff["id"],
+                "source": handoff["source"],
+                "conversation_id": handoff["conversation_id"],
+                "status": handoff["status"],
+                "queue": handoff["queue"],
+                "language": handoff["language"],
+                "assignee": handoff["assignee"],
+                "version": handoff["version"],
+                "escalated_at": handoff["escalated_at"],
+                "first_claimed_at": None,
+                "resolved_at": None,
+                "resolved_by": None,
+                "data": encode(handoff),
+            },
         )
 
     @staticmethod
@@ -373,26 +441,25 @@ class Store:
     ) -> None:
         """Write a changed handoff; compare-and-set on the version it was read at."""
         done = conn.execute(
-            update(HANDOFFS)
-            .where(HANDOFFS.c.id == handoff["id"], HANDOFFS.c.version == expected_version)
-            .values(
-                status=handoff["status"],
-                queue=handoff["queue"],
-                language=handoff["language"],
-                assignee=handoff["assignee"],
-                version=handoff["version"],
-                resolved_at=handoff.get("resolved_at"),
-                data=encode(handoff),
+            SAVE_HANDOFF,
+            {
+                "match_id": handoff["id"],
+                "match_version": expected_version,
+                "status": handoff["status"],
+                "queue": handoff["queue"],
+                "language": handoff["language"],
+                "assignee": handoff["assignee"],
+                "version": handoff["version"],
+                "resolved_at": handoff.get("resolved_at"),
+                "data": encode(handoff),
                 **extra,
-            )
+            },
         )
         if done.rowcount != 1:
             raise RequestError(Code.CONFLICT, "the handoff changed meanwhile; try again")
 
     def first_claimed_at(self, conn: Connection, handoff_id: str) -> str | None:
-        return conn.execute(
-            select(HANDOFFS.c.first_claimed_at).where(HANDOFFS.c.id == handoff_id)
-        ).scalar()
+        return conn.execute(SELECT_FIRST_CLAIM, {"handoff_id": handoff_id}).scalar()
 
     def queue_names(self, conn: Connection, extra: Iterable[str] = ()) -> list[str]:
         names = set(extra)
@@ -413,11 +480,7 @@ class Store:
 
     @staticmethod
     def stored_result(conn: Connection, user_id: str, request_id: str) -> tuple[str, str] | None:
-        row = conn.execute(
-            select(RESULTS.c.request_hash, RESULTS.c.result).where(
-                RESULTS.c.user_id == user_id, RESULTS.c.request_id == request_id
-            )
-        ).first()
+        row = conn.execute(SELECT_RESULT, {"user_id": user_id, "request_id": request_id}).first()
         return (row.request_hash, row.result) if row is not None else None
 
     @staticmethod
@@ -425,29 +488,15 @@ class Store:
         conn: Connection, user_id: str, request_id: str, request_hash: str, result: dict[str, Any]
     ) -> None:
         conn.execute(
-            insert(RESULTS).values(
-                user_id=user_id,
-                request_id=request_id,
-                request_hash=request_hash,
-                result=encode(result),
-                created_at=format_time(utc_now()),
-            )
+            INSERT_RESULT,
+            {
+                "user_id": user_id,
+                "request_id": request_id,
+                "request_hash": request_hash,
+                "result": encode(result),
+                "created_at": format_time(utc_now()),
+            },
         )
-
-    def store_failure(
-        self, user_id: str, request_id: str, request_hash: str, result: dict[str, Any]
-    ) -> None:
-        """Store a final failure on its own (the failed attempt's transaction was rolled back)."""
-
-        def work(tx: Tx) -> dict[str, Any]:
-            if self.stored_result(tx.conn, user_id, request_id) is None:
-                self.store_result(tx.conn, user_id, request_id, request_hash, result)
-            return result
-
-        try:
-            self.write(work)
-        except IntegrityError:
-            log.warning("result of %s stored twice; keeping the first", request_id)
 
     # -- resume ----------------------------------------------------------------------------
 
