@@ -264,3 +264,29 @@ async def test_sources_and_agents_are_refused_each_others_requests(hub):
     assert (await bot.call("claim", handoff_id="x"))["code"] == "unknown_type"
     assert (await ana.call("escalate", **escalate_body()))["code"] == "unknown_type"
     assert (await ana.call("teleport"))["code"] == "unknown_type"
+
+
+async def test_requests_in_flight_take_effect_in_order_and_fail_alone(hub):
+    bot = await hub.peer("bot")
+    lea = await hub.peer("lea")
+    sent = []
+    for i in range(30):  # no waiting between requests: they share transactions
+        conversation_id = f"burst-{i:02d}"
+        request_id = rid()
+        sent.append((request_id, conversation_id))
+        await bot.send({"type": "escalate", "id": request_id, **escalate_body(conversation_id, queue="billing")})
+        if i == 12:
+            await bot.send({"type": "end", "id": "end-unknown", "conversation_id": "nope",
+                            "resolved_by_bot": True})
+            await bot.send({"type": "escalate", "id": sent[0][0], **escalate_body(sent[0][1], queue="billing")})
+    results = {}
+    while len(results) < 31:
+        frame = await bot.recv()
+        results.setdefault(frame["id"], frame)
+    assert results["end-unknown"]["code"] == "not_found"
+    assert all(results[request_id]["ok"] for request_id, _ in sent)
+    created = [await lea.next_event("handoff.created") for _ in range(30)]
+    assert [e["data"]["conversation_id"] for e in created] == [c for _, c in sent]
+    seqs = [e["seq"] for e in created]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 30
+    assert {results[r]["data"]["handoff_id"] for r, _ in sent} == {e["data"]["id"] for e in created}
