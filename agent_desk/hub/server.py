@@ -22,7 +22,8 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any, TypeVar
 
-from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.protocol import State
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
@@ -31,6 +32,7 @@ from agent_desk.hub import db
 from agent_desk.hub.auth import bearer_token
 from agent_desk.hub.service import HubService
 from agent_desk.hub.store import Event, Outcome, Store, StoreUnavailable, User
+from agent_desk.hub.wire import wire_frame
 from agent_desk.hub.worker import StorageWorker
 from agent_desk.protocol import codes
 from agent_desk.protocol.codes import (
@@ -119,8 +121,10 @@ class SlidingWindow:
 class Conn:
     """One open websocket and what the hub knows of it."""
 
-    def __init__(self, ws: ServerConnection, user: User, path: str, cfg: HubConfig) -> None:
+    def __init__(self, ws: ServerConnection, user: User, path: str, cfg: HubConfig, writer: Writer) -> None:
         self.ws = ws
+        self.writer = writer
+        self.out: list[bytes] = []
         self.user = user
         self.viewer = user.viewer
         self.is_source = path == SOURCE_PATH
@@ -141,7 +145,45 @@ class Conn:
         self.slots.release()
 
     def send(self, text: str) -> None:
-        broadcast([self.ws], text)
+        """Queue a frame for this connection; it is written with the rest of this loop turn's."""
+        self.push(wire_frame(text))
+
+    def push(self, data: bytes) -> None:
+        if not self.out:
+            self.writer.mark(self)
+        self.out.append(data)
+
+    def flush(self) -> None:
+        """Write everything queued for this connection now, in one write."""
+        if not self.out:
+            return
+        data = b"".join(self.out) if len(self.out) > 1 else self.out[0]
+        self.out.clear()
+        transport = self.ws.transport
+        if self.ws.protocol.state is not State.OPEN or transport is None or transport.is_closing():
+            return
+        transport.write(data)
+        if transport.get_write_buffer_size() > MAX_WRITE_BACKLOG:
+            log.warning("closing a connection of %s that cannot keep up", self.user.id)
+            asyncio.ensure_future(self.ws.close(1013, "too slow; resume to catch up"))
+
+
+class Writer:
+    """Writes each connection's queued frames once per loop turn: one write per connection
+    however many events a batch of requests produced for it."""
+
+    def __init__(self) -> None:
+        self._dirty: list[Conn] = []
+
+    def mark(self, conn: Conn) -> None:
+        if not self._dirty:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._dirty.append(conn)
+
+    def flush(self) -> None:
+        dirty, self._dirty = self._dirty, []
+        for conn in dirty:
+            conn.flush()
 
 
 class Hub:
@@ -161,6 +203,7 @@ class Hub:
         self._by_queue: dict[str, set[Conn]] = {}
         self._online: dict[str, int] = {}  # user id -> resumed agent connections
         self._auth: dict[ServerConnection, User] = {}
+        self._writer = Writer()
         self._tasks: list[asyncio.Task[Any]] = []
         self.closing = False
         self.port = config.port
@@ -266,7 +309,7 @@ class Hub:
             await ws.close(CloseCode.NORMAL)
             return
         path = ws.request.path.split("?", 1)[0] if ws.request else AGENT_PATH
-        conn = Conn(ws, user, path, self.cfg)
+        conn = Conn(ws, user, path, self.cfg, self._writer)
         self._conns.add(conn)
         timer = None
         try:
@@ -308,7 +351,7 @@ class Hub:
 
     def _resume_timeout(self, conn: Conn) -> None:
         if not conn.resumed:
-            asyncio.ensure_future(conn.ws.close(CloseCode.NO_RESUME, "no resume within 10 s"))
+            asyncio.ensure_future(self._close(conn, CloseCode.NO_RESUME, "no resume within 10 s"))
 
     def _hello(self, user: User, online: set[str]) -> dict[str, Any]:
         def work(conn: Any) -> dict[str, Any]:
@@ -455,13 +498,14 @@ class Hub:
     async def _count_bad(self, conn: Conn, now: float) -> None:
         if conn.bad.hit_exceeds(now):
             log.info("closing a connection of %s: too many bad frames", conn.user.id)
-            await conn.ws.close(CloseCode.TOO_MANY_BAD_FRAMES, "too many bad or rejected frames")
+            await self._close(conn, CloseCode.TOO_MANY_BAD_FRAMES, "too many bad or rejected frames")
 
     # -- resume ----------------------------------------------------------------------------
 
     async def _resume(self, conn: Conn, request: Resume) -> None:
         if request.protocol != PROTOCOL_VERSION:
-            await conn.ws.close(
+            await self._close(
+                conn,
                 CloseCode.PROTOCOL_UNSUPPORTED, f"protocol {request.protocol} not supported"
             )
             return
@@ -478,7 +522,7 @@ class Hub:
             plan = await self._run(self.store.sync_plan, conn.viewer, request.epoch, request.last_seq)
         except StoreUnavailable:
             conn.send(encode(result_error(request.id, Code.UNAVAILABLE, "storage unavailable")))
-            await conn.ws.close(CloseCode.GOING_AWAY, "storage unavailable")
+            await self._close(conn, CloseCode.GOING_AWAY, "storage unavailable")
             return
         if plan.events is not None:
             for text in plan.events:
@@ -497,7 +541,7 @@ class Hub:
         )
         for event in conn.buffer:
             if event.seq > plan.head:
-                conn.send(event.frame)
+                conn.push(event.wire)
         conn.buffer.clear()
         conn.syncing = False
         if first:
@@ -543,19 +587,17 @@ class Hub:
 
     def _fan_out(self, events: list[Event]) -> None:
         for event in events:
-            live = []
+            wire = event.wire
             for conn in self._audience(event):
                 if conn.syncing:
                     conn.buffer.append(event)
                 else:
-                    live.append(conn.ws)
-            if live:
-                broadcast(live, event.frame)
-                for ws in live:
-                    transport = ws.transport
-                    if transport is not None and transport.get_write_buffer_size() > MAX_WRITE_BACKLOG:
-                        log.warning("closing a connection that cannot keep up")
-                        asyncio.ensure_future(ws.close(1013, "too slow; resume to catch up"))
+                    conn.push(wire)
+
+    async def _close(self, conn: Conn, code: int, reason: str) -> None:
+        """Close a connection after what was queued for it (an error frame, say) is written."""
+        conn.flush()
+        await conn.ws.close(code, reason)
 
     # -- background ------------------------------------------------------------------------
 
@@ -571,7 +613,7 @@ class Hub:
                 continue
             for conn in [c for c in self._conns if c.user.id in revoked]:
                 log.info("closing a connection of %s: token revoked", conn.user.id)
-                await conn.ws.close(CloseCode.TOKEN_REVOKED, "token revoked; sign in again")
+                await self._close(conn, CloseCode.TOKEN_REVOKED, "token revoked; sign in again")
 
     async def _prune_periodically(self) -> None:
         while True:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import SQLModel
 
 from agent_desk.hub.auth import hash_token, new_token
+from agent_desk.hub.wire import wire_frame
 from agent_desk.hub.models import (
     SCHEMA_VERSION,
     ConversationRow,
@@ -137,6 +138,14 @@ class Event:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     lead_only: bool = False
+    _wire: bytes | None = field(default=None, repr=False)
+
+    @property
+    def wire(self) -> bytes:
+        """The event's websocket frame, serialised once for every connection that gets it."""
+        if self._wire is None:
+            self._wire = wire_frame(self.frame)
+        return self._wire
 
     def visible_to(self, viewer: Viewer) -> bool:
         if self.lead_only or self.kind == RESTORE_KIND:
