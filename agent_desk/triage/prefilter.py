@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 try:  # Python 3.11+: the parser moved under re; sre_parse stays as a deprecated alias
     from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -35,39 +36,77 @@ def _literal_run(items: list) -> tuple[str, int]:
     return "".join(chars), len(chars)
 
 
+def _non_word_repeat(op: Any, arg: Any) -> bool:
+    """``\\W*``, ``\\s+`` and the like: a run of characters that cannot be part of a word."""
+    if op not in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT):
+        return False
+    sub = list(arg[2])
+    return len(sub) == 1 and sub[0][0] is sre_parse.IN and all(
+        o is sre_parse.CATEGORY and ("NOT_WORD" in str(a) or "SPACE" in str(a) and "NOT" not in str(a))
+        for o, a in sub[0][1]
+    )
+
+
+def _branches(op: Any, arg: Any) -> list[list] | None:
+    """The branches of a BRANCH item, or of a group holding only a BRANCH."""
+    if op is _BRANCH:
+        return [list(b) for b in arg[1]]
+    if op is _SUBPATTERN:
+        inner = list(arg[-1])
+        if len(inner) == 1 and inner[0][0] is _BRANCH:
+            return [list(b) for b in inner[0][1][1]]
+    return None
+
+
 def _alternatives(items: list, bounded: bool = False) -> list[tuple[str, bool]] | None:
     """Leading literal of every way the sequence can start, each with "is a whole word".
 
-    A literal is a whole word only when a boundary (``\\b``, ``^``) comes before it and a
-    non-word character, a boundary or the end after it; otherwise it may sit inside a word.
+    A literal is a whole word only when a boundary (``\\b``, ``^``, a run of non-word
+    characters) comes before it and a non-word character, a boundary or the end after it;
+    otherwise it may sit inside a word. None when some way to start has no leading literal.
     """
     index = 0
-    while index < len(items) and items[index][0] is _AT:  # \b, ^
-        bounded = True
-        index += 1
+    while index < len(items):
+        op, arg = items[index]
+        if op is _AT or _non_word_repeat(op, arg):
+            bounded = True
+            index += 1
+            continue
+        break
     if index >= len(items):
         return None
     op, arg = items[index]
     rest = items[index + 1 :]
     if op is _LITERAL:
         text, taken = _literal_run(items[index:])
-        follow = items[index + taken : index + taken + 1]
-        return [(text, bounded and _word_ends(text, follow))]
-    if op is _SUBPATTERN:
-        inner = list(arg[-1])
-        if len(inner) == 1 and inner[0][0] is _BRANCH:
+        after = items[index + taken :]
+        branches = _branches(*after[0]) if after else None
+        if branches is not None and _WORD_CHARS.fullmatch(text):  # e.g. j(e veux|'aimerais)
             out = []
-            for branch in inner[0][1][1]:
-                branch_items = list(branch)
-                text, taken = _literal_run(branch_items)
-                if not text:
-                    return None
-                follow = branch_items[taken : taken + 1] or rest[:1]
-                out.append((text, bounded and _word_ends(text, follow)))
+            for branch in branches:
+                more, more_taken = _literal_run(branch)
+                follow = branch[more_taken : more_taken + 1] or after[1:2]
+                out.append((text + more, bounded and _word_ends(text + more, follow)))
             return out
-        return _alternatives(inner + rest, bounded)
-    if op is _BRANCH:
-        return _alternatives([(_SUBPATTERN, (None, 0, 0, [(op, arg)]))] + rest, bounded)
+        return [(text, bounded and _word_ends(text, after[:1]))]
+    branches = _branches(op, arg)
+    if branches is not None:
+        out = []
+        for branch in branches:
+            found = _alternatives(branch + rest, bounded)
+            if found is None:
+                return None
+            out.extend(found)
+        return out
+    if op is _SUBPATTERN:
+        return _alternatives(list(arg[-1]) + rest, bounded)
+    if op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT):
+        low, _high, sub = arg
+        taken = _alternatives(list(sub) + rest, bounded)
+        if low > 0:
+            return taken
+        skipped = _alternatives(rest, bounded)
+        return None if taken is None or skipped is None else taken + skipped
     return None
 
 
@@ -75,8 +114,8 @@ def _word_ends(text: str, follow: list) -> bool:
     """Whether the literal's first word is complete (followed by a space, a boundary or the end)."""
     if " " in text:  # the first word ends inside the literal
         return True
-    if not follow:
-        return True
+    if not follow:  # the pattern ends here, but a match may still sit inside a longer word
+        return False
     op, arg = follow[0]
     if op is _AT:
         return True
@@ -103,9 +142,10 @@ def leading_words(pattern: str) -> list[tuple[str, bool]] | None:
         return None
     out = []
     for text, whole in alternatives:
-        first = text.split(" ", 1)[0]
-        if not first or not _WORD_CHARS.fullmatch(first):
+        run = _WORD_CHARS.match(text)
+        if run is None:
             return None
+        first = run.group(0)
         out.append((first, whole))
     return out
 
