@@ -1,8 +1,9 @@
 """The desktop engine: connection, local cache and outbox sync, on its own thread, without Qt.
 
 ``Engine.start()`` spawns one worker thread running an asyncio loop. Everything the engine does
-(network, SQLite) happens there; it reports to one :class:`EngineListener` from that thread only,
-with immutable values. The command methods (``claim``, ``resolve``, ...) may be called from any
+(network, SQLite) happens there, except the commit of a batch of hub frames, which a helper
+thread runs while this one reads on (and the cache's WAL checkpoint, on a thread of its own);
+it reports to one :class:`EngineListener` from the engine thread only, with immutable values. The command methods (``claim``, ``resolve``, ...) may be called from any
 thread: they check their arguments, schedule the work on the engine loop and return at once.
 
 Data flow (ARCHITECTURE.md): hub frame -> one SQLite transaction per batch of frames (events,
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import json
 import logging
 import random
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -38,7 +41,7 @@ from agent_desk.client.cache import (
     BatchOutcome,
     Cache,
     CacheWriteError,
-    EventItem,
+    EventRun,
     SnapshotItem,
     SyncedItem,
     viewer_key,
@@ -85,6 +88,8 @@ MAX_BATCH_FRAMES = 1000
 COALESCE_S = 0.016
 #: Frames received but not yet applied; beyond it the engine stops reading (backpressure).
 MAX_BACKLOG_FRAMES = 4096
+#: The garbage collector rests at most this long in a row while a burst is applied.
+GC_PAUSE_MAX_S = 1.0
 #: Requests sent and not yet answered, at most.
 SEND_WINDOW = 32
 #: Wait before re-sending after ``unavailable`` without ``retry_after_ms``.
@@ -190,6 +195,8 @@ class Engine:
         self._reason: str | None = None
         self._final = False
         self._token_notice: TokenNotice | None = None
+        self._committer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._gc = _GcPause()
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -230,6 +237,10 @@ class Engine:
         self._emit("on_attention", cache.attention())
         self._set_status(Link.CONNECTING)
         self._ready.set()
+        # commits hub batches while this thread reads on (Engine._process)
+        self._committer = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="agent-desk-commit"
+        )
         storage = asyncio.create_task(self._storage_loop())
         links = asyncio.create_task(self._connect_loop())
         try:
@@ -243,7 +254,8 @@ class Engine:
                     log.error("an engine task failed while stopping", exc_info=outcome)
             self._final = True
             self._set_status(Link.OFFLINE, reason="Signed out.", final=True)
-            cache.close()
+            cache.close()  # after the commit that may still be running
+            self._committer.shutdown()
 
     # -- commands (any thread) -------------------------------------------------------------
 
@@ -727,6 +739,12 @@ class Engine:
             backlog.put(None)
 
     async def _apply_loop(self, ws: ClientConnection, backlog: _Backlog) -> Ending:
+        try:
+            return await self._apply_frames(ws, backlog)
+        finally:
+            self._gc.resume()
+
+    async def _apply_frames(self, ws: ClientConnection, backlog: _Backlog) -> Ending:
         loop = asyncio.get_running_loop()
         last_applied = 0.0
         while True:
@@ -738,8 +756,10 @@ class Engine:
             closed = frames[-1] is None
             texts = [f for f in frames if f is not None]
             if texts:
+                # the collector rests while a burst is applied (see _GcPause)
+                self._gc.pause()
                 try:
-                    ending = self._process(ws, texts)
+                    ending = await self._process(ws, texts)
                 except CacheWriteError as error:
                     self._storage_problem = f"Cannot write the local cache ({error.reason})."
                     await ws.close(1000, "client cannot store updates")
@@ -748,31 +768,63 @@ class Engine:
                     await ws.close(1000)
                     return ending
                 last_applied = loop.time()
+                if not backlog.frames or self._gc.paused_for() > GC_PAUSE_MAX_S:
+                    self._gc.resume()
             if closed:
                 await ws.wait_closed()
                 return ending_for_close(ws.close_code, ws.close_reason)
 
-    def _process(self, ws: ClientConnection, texts: list[str | bytes]) -> Ending | None:
-        """Apply one batch of received frames; returns an Ending when the session must end."""
+    async def _process(self, ws: ClientConnection, texts: list[str | bytes]) -> Ending | None:
+        """Apply one batch of received frames; returns an Ending when the session must end.
+
+        The frames are decoded and applied (:meth:`Cache.stage_batch`) here; the commit runs
+        on the commit thread, as SQLite commits without the interpreter lock, while this
+        loop reads the next frames; the batch is reported once it is committed.
+        """
         cache = self._require_cache()
+        items, after = self._decode(texts)
+        assert self._viewer is not None
+        staged = cache.stage_batch(items, self._viewer) if items else None
+        if staged is not None:
+            committer = self._committer
+            if committer is None:
+                staged.commit()
+            else:
+                await asyncio.wrap_future(committer.submit(staged.commit))
+            self._report(cache.finish_batch(staged))
+        return self._after_batch(ws, after)
+
+    def _decode(
+        self, texts: list[str | bytes]
+    ) -> tuple[list[BatchItem], list[tuple[str, dict[str, Any]]]]:
+        """The batch items of received frames, and what to do once they are applied."""
         assert self._viewer is not None
         items: list[BatchItem] = []
         after: list[tuple[str, dict[str, Any]]] = []
+        # consecutive events go to the cache as one EventRun (no object per event)
+        events: list[dict[str, Any]] = []
+        data_texts: list[str | None] = []
+        loads = json.loads
         for text in texts:
-            if isinstance(text, bytes):
+            if type(text) is not str:
                 log.warning("ignored a binary frame from the hub")
                 continue
             try:
-                frame = json.loads(text)
+                frame = loads(text)
             except ValueError:
                 log.warning("ignored a frame from the hub that is not JSON")
                 continue
-            if not isinstance(frame, dict):
+            if type(frame) is not dict:
                 continue
             kind = frame.get("type")
             if kind == "event":
-                items.append(EventItem(frame, _data_text(text, frame)))
-            elif kind == "snapshot":
+                events.append(frame)
+                data_texts.append(_data_text(text, frame))
+                continue
+            if events:
+                items.append(EventRun(events, data_texts))
+                events, data_texts = [], []
+            if kind == "snapshot":
                 parts = frame.get("handoffs")
                 if isinstance(parts, list):
                     self._parts.extend(h for h in parts if isinstance(h, dict))
@@ -792,8 +844,13 @@ class Engine:
                 self._classify_result(frame, items, after)
             elif kind == "error":
                 log.warning("the hub could not read a frame: %s", frame.get("message"))
-        if items:
-            self._report(cache.apply_batch(items, self._viewer))
+        if events:
+            items.append(EventRun(events, data_texts))
+        return items, after
+
+    def _after_batch(
+        self, ws: ClientConnection, after: list[tuple[str, dict[str, Any]]]
+    ) -> Ending | None:
         ending: Ending | None = None
         for what, frame in after:
             if what == "resumed":
@@ -900,29 +957,60 @@ class Engine:
         return chosen
 
 
-_EVENT_KEYS = frozenset({"type", "seq", "kind", "at", "data"})
-_WHOLE_HANDOFF_KINDS = ("handoff.created", "handoff.updated")
+_STORED_KINDS = ("handoff.created", "handoff.updated", "message.added")
 
 
 def _data_text(text: str, frame: dict[str, Any]) -> str | None:
     """The exact JSON text of an event's ``data`` when it can be cut out of the frame safely.
 
-    Only for frames laid out as the hub writes them (exactly those five keys, ``data`` last,
-    compact): then the first ``"data":{`` is the key itself, since the values before it are a
-    number and strings (where a quote is always escaped). Anything else: None, and the
-    handoff is encoded again.
+    Only for frames laid out as the hub writes them (exactly ``type``, ``seq``, ``kind``,
+    ``at`` and ``data``, ``data`` last, compact): then the first ``"data":{`` is the key
+    itself, since the values before it are a number and strings (where a quote is always
+    escaped). Anything else: None, and the handoff (or chat message) is encoded again.
     """
     if (
-        frame.get("kind") not in _WHOLE_HANDOFF_KINDS
-        or frame.keys() != _EVENT_KEYS
+        frame.get("kind") not in _STORED_KINDS
+        or len(frame) != 5  # with "data" and the four checked here: exactly those keys
         or next(reversed(frame)) != "data"
-        or not isinstance(frame.get("at"), str)
+        or type(frame.get("seq")) is not int
+        or type(frame.get("at")) is not str
+        or frame.get("type") != "event"
     ):
         return None
     start = text.find('"data":{')
     if start < 0 or not text.endswith("}"):
         return None
     return text[start + 7 : -1]
+
+
+class _GcPause:
+    """Pauses CPython's cyclic garbage collector while a burst of frames is applied.
+
+    A batch decodes tens of thousands of objects that stay alive (the handoffs the cache
+    remembers and the deltas hand over). The collector would otherwise run dozens of times a
+    batch, each time going over everything young, and again over the survivors of every
+    batch (about a twentieth of the engine thread's time in a burst). What a burst makes is
+    freed by reference counting (decoded JSON has no cycles); cycles made meanwhile, here or
+    on other threads, wait for the collection that follows the burst, or
+    :data:`GC_PAUSE_MAX_S` at most. A collector someone else disabled stays disabled.
+    """
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+
+    def pause(self) -> None:
+        if self._since is None and gc.isenabled():
+            gc.disable()
+            self._since = time.monotonic()
+
+    def paused_for(self) -> float:
+        """Seconds since the pause began (0 when not paused)."""
+        return 0.0 if self._since is None else time.monotonic() - self._since
+
+    def resume(self) -> None:
+        if self._since is not None:
+            self._since = None
+            gc.enable()
 
 
 class _Backlog:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from agent_desk.client import cache as cache_module
 from agent_desk.client import cache_db
@@ -103,6 +107,138 @@ def test_message_added_appends_to_the_transcript_once(path):
         kept["version"] == 2 and kept["transcript"][-1] == message and len(kept["transcript"]) == 3
     )
     assert cache.last_seq == 12
+
+
+def added(seq: int, number: int, version: int, text: str) -> dict:
+    message = {"index": version, "role": "customer", "text": text, "at": AT}
+    data = {"handoff_id": f"h_{number:04d}", "version": version, "message": message}
+    return {"type": "event", "seq": seq, "kind": "message.added", "at": AT, "data": data}
+
+
+def message_rows(path: Path) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    rows = conn.execute("SELECT handoff_id, version, message FROM messages ORDER BY seq").fetchall()
+    conn.close()
+    return rows
+
+
+def test_chat_messages_are_stored_apart_until_the_handoff_is_written_whole(path):
+    cache = open_cache(path)
+    snapshot(cache, [make_handoff(1), make_handoff(2)])
+    first, second = added(11, 1, 2, "Hello?"), added(12, 1, 3, 'Still "here"')
+    text = json.dumps(second["data"], separators=(",", ":"), ensure_ascii=False)
+    outcome = cache.apply_batch(
+        [EventItem(first), EventItem(second, text), EventItem(added(13, 2, 2, "Hi"))], ANA
+    )
+    assert outcome.delta is not None
+    assert [(h["id"], h["version"]) for h in outcome.delta.upserts] == [
+        ("h_0001", 3),
+        ("h_0002", 2),
+    ]
+    # each message is one small row; the handoff rows are not rewritten
+    assert [(h, v, json.loads(m)["text"]) for h, v, m in message_rows(path)] == [
+        ("h_0001", 2, "Hello?"),
+        ("h_0001", 3, 'Still "here"'),
+        ("h_0002", 2, "Hi"),
+    ]
+    assert message_rows(path)[1][2] == json.dumps(second["data"]["message"], separators=(",", ":"))
+    kept = held(cache)["h_0001"]
+    assert kept["version"] == 3 and [m["text"] for m in kept["transcript"][-2:]] == [
+        "Hello?",
+        'Still "here"',
+    ]
+    cache.close()
+    again = open_cache(path)  # read back: rows merged into the transcript, versions known
+    assert held(again)["h_0001"] == kept and again.holds("h_0001")
+    assert again.apply_batch([EventItem(added(14, 1, 3, "late"))], ANA).delta is None
+    # a whole new state of the handoff replaces its rows
+    newer = make_handoff(1, version=4, priority=1)
+    again.apply_batch([EventItem(event(15, newer))], ANA)
+    assert [r[0] for r in message_rows(path)] == ["h_0002"]
+    assert held(again)["h_0001"] == {**newer, "_sync": SyncState.SYNCED}
+
+
+def test_a_message_after_a_whole_handoff_in_the_same_batch_lands_after_it(path):
+    cache = open_cache(path)
+    snapshot(cache, [])
+    made = make_handoff(7)
+    cache.apply_batch(
+        [EventItem(event(11, made, "handoff.created")), EventItem(added(12, 7, 2, "Hello?"))], ANA
+    )
+    expected = {
+        **made,
+        "version": 2,
+        "transcript": [*made["transcript"], added(12, 7, 2, "Hello?")["data"]["message"]],
+    }
+    assert {k: v for k, v in held(cache)["h_0007"].items() if k != "_sync"} == expected
+    cache.close()
+    again = open_cache(path)
+    assert {k: v for k, v in held(again)["h_0007"].items() if k != "_sync"} == expected
+
+
+def test_a_request_recorded_after_chat_messages_keeps_them(path):
+    cache = open_cache(path)
+    snapshot(cache, [make_handoff(1, status="claimed", assignee="ana", version=2)])
+    cache.apply_batch([EventItem(added(11, 1, 3, "Are you there?"))], ANA)
+    cache.close()
+    cache = open_cache(path)  # the hub state is read back from the file, with the message
+    shown, problem = cache.record(
+        build_entry("resolve", "r-1", AT, handoff_id="h_0001", outcome=OUTCOME)
+    )
+    assert problem is None and shown is not None and shown["version"] == 3
+    assert shown["transcript"][-1]["text"] == "Are you there?"
+    assert message_rows(path) == []  # written whole with the request
+    cache.close()
+    again = open_cache(path)
+    kept = held(again)["h_0001"]
+    assert kept["status"] == "resolved" and kept["transcript"][-1]["text"] == "Are you there?"
+
+
+def test_a_batch_committed_on_another_thread_is_waited_for(path):
+    cache = open_cache(path)
+    snapshot(cache, [make_handoff(1)])
+    staged = cache.stage_batch([EventItem(event(11, make_handoff(1, version=2, priority=1)))], ANA)
+    committer = threading.Timer(0.2, staged.commit)
+    started = time.monotonic()
+    committer.start()
+    assert held(cache)["h_0001"]["priority"] == 1  # waits for the commit: never half a batch
+    assert time.monotonic() - started >= 0.15
+    outcome = cache.finish_batch(staged)
+    assert cache.last_seq == 11 and outcome.delta is not None
+    committer.join()
+
+
+def test_a_failed_commit_applies_nothing(path, monkeypatch):
+    cache = open_cache(path)
+    snapshot(cache, [make_handoff(1)])
+    staged = cache.stage_batch([EventItem(event(11, make_handoff(1, version=2, priority=1)))], ANA)
+    full = sqlite3.OperationalError("database or disk is full")
+    full.sqlite_errorcode = 13  # type: ignore[attr-defined]
+
+    class FullDisk:  # the transaction's commit fails; closing the connection rolls it back
+        def commit(self) -> None:
+            raise DBAPIError.instance("COMMIT", None, full, sqlite3.Error)
+
+    monkeypatch.setattr(staged, "_transaction", FullDisk())
+    staged.commit()
+    with pytest.raises(CacheWriteError) as failure:
+        cache.finish_batch(staged)
+    assert failure.value.reason == "the disk is full"
+    assert cache.last_seq == 10 and held(cache)["h_0001"]["priority"] == 2
+    assert cache.apply_batch([EventItem(event(11, make_handoff(1, version=2)))], ANA).delta
+
+
+def test_the_wal_is_checkpointed_once_the_engine_is_quiet(path, monkeypatch):
+    monkeypatch.setattr(cache_db.Checkpointer, "QUIET_S", 0.05)
+    monkeypatch.setattr(cache_db.Checkpointer, "MIN_BYTES", 1)
+    cache = open_cache(path)
+    snapshot(cache, [make_handoff(n) for n in range(200)])
+    assert path.stat().st_size <= 16 * 1024  # the pages are in the WAL so far
+    deadline = time.monotonic() + 5
+    while path.stat().st_size < 200 * 1024 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert path.stat().st_size >= 200 * 1024  # copied into the file by the checkpoint thread
+    cache.close()
 
 
 def test_an_event_that_hides_a_handoff_drops_it(path):
@@ -260,20 +396,47 @@ def test_opening_an_older_schema_runs_each_migration_step(tmp_path, monkeypatch)
     path = tmp_path / "old.sqlite3"
     shutil.copyfile(FIRST_SCHEMA_FILE, path)
     steps: list[int] = []
+    current = cache_module.SCHEMA_VERSION
+    for version in range(1, current):  # the real steps, noted
+        real = cache_db.MIGRATIONS[version]
+        monkeypatch.setitem(
+            cache_db.MIGRATIONS,
+            version,
+            lambda conn, real=real, version=version: (steps.append(version), real(conn)),
+        )
 
-    def to_two(conn):
-        steps.append(1)
+    def one_more(conn):
+        steps.append(current)
         conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
 
-    monkeypatch.setitem(cache_db.MIGRATIONS, 1, to_two)
-    monkeypatch.setattr(cache_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(cache_db.MIGRATIONS, current, one_more)
+    monkeypatch.setattr(cache_module, "SCHEMA_VERSION", current + 1)
     cache = open_cache(path)
-    assert steps == [1] and len(cache.outbox()) == 1 and cache.last_seq == 41
+    assert steps == list(range(1, current + 1))
+    assert len(cache.outbox()) == 1 and cache.last_seq == 41
     cache.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
+        str(current + 1),
+    )
     assert conn.execute("SELECT attempts FROM outbox").fetchall() == [(0,)]
     conn.close()
+
+
+def test_the_first_schema_file_is_migrated_to_the_current_schema(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    shutil.copyfile(FIRST_SCHEMA_FILE, path)
+    open_cache(path).close()
+    conn = sqlite3.connect(path)
+    version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    indexes = {
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name='handoffs'")
+    }
+    messages = conn.execute("SELECT count(*) FROM messages").fetchone()
+    conn.close()
+    assert version == (str(cache_module.SCHEMA_VERSION),) and messages == (0,)
+    # schema 2 dropped the indexes no query used; the primary key's own index stays
+    assert not {i for i in indexes if i.startswith("ix_handoffs")}
 
 
 def test_a_cache_from_a_newer_release_is_set_aside_keeping_its_outbox(tmp_path):
@@ -377,3 +540,20 @@ def test_each_hub_and_user_gets_its_own_file_name():
         cache_db.cache_file_name("wss://hub:8765", "ana"),
     }
     assert len(names) == 3 and all(n.startswith("cache-") and n.endswith(".sqlite3") for n in names)
+
+
+def test_the_data_of_an_event_is_cut_out_of_the_frame_only_in_the_hubs_layout():
+    from agent_desk.client.engine import _data_text
+    from agent_desk.protocol.messages import encode
+
+    hub = encode(event(11, make_handoff(1)))
+    assert json.loads(_data_text(hub, json.loads(hub))) == make_handoff(1)
+    message = encode(added(12, 1, 2, 'say "data":{ here'))
+    assert _data_text(message, json.loads(message)) == encode(json.loads(message)["data"])
+    odd = [
+        '{"type":"event","seq":{"data":{"x":1}},"kind":"handoff.updated","at":"t","data":{}}',
+        '{"type":"event","seq":1,"kind":"handoff.updated","data":{"id":"h"},"at":"t"}',
+        '{"type":"event","seq":1,"kind":"handoff.updated","at":"t","data":{"id":"h"},"x":1}',
+        '{"type":"event","seq":1,"kind":"presence.changed","at":"t","data":{"user":"a"}}',
+    ]
+    assert [_data_text(text, json.loads(text)) for text in odd] == [None] * len(odd)
