@@ -59,7 +59,7 @@ class BreakdownModel(QAbstractTableModel):
             self.tr("Wait p90"), self.tr("SLA breaches"),
         ]
         if self._by_trigger:
-            columns.append(self.tr("Right · early · late"))
+            columns.append(self.tr("Feedback"))
         return columns
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt signature
@@ -213,9 +213,10 @@ class MetricsPanel(QWidget):
             table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
             table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             header = table.horizontalHeader()
+            # Every column as wide as its content (names are never cut: "negative sentiment");
+            # the last one takes what is left.
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-            header.setStretchLastSection(False)
+            header.setStretchLastSection(True)
             header.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             model.modelReset.connect(lambda t=table: self._fit(t))
             self._fit(table)
