@@ -263,7 +263,7 @@ def burst(hub: HubProcess, count: int, cached_total: int, cache_dir: Path, setti
 def start_child(kind: str, hub_url: str, cache_dir: str, settings_path: str, expect: int) -> None:
     """Start a window and print when it is interactive: shown, filled, and the loop turning."""
     from PySide6.QtCore import QSettings, QTimer
-    from PySide6.QtWidgets import QApplication, QMainWindow
+    from PySide6.QtWidgets import QMainWindow
 
     from agent_desk.ui.app import ensure_application
 

@@ -47,7 +47,7 @@ class EmbeddedHub:
         try:
             self.hub = Hub(self.config)
             self.loop.run_until_complete(self.hub.start())
-        except BaseException as error:  # noqa: BLE001 - reported to the starting thread
+        except BaseException as error:
             self._error = error
             self._ready.set()
             return

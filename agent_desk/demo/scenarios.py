@@ -50,11 +50,11 @@ class Scenario:
     resolved_by_bot: bool = True
 
 
-def C(text: str) -> Turn:  # noqa: N802 - reads like a script
+def C(text: str) -> Turn:
     return Turn("customer", text)
 
 
-def B(text: str, step: str | None = None, result: str | None = None) -> Turn:  # noqa: N802
+def B(text: str, step: str | None = None, result: str | None = None) -> Turn:
     return Turn("bot", text, step, result)
 
 

@@ -86,7 +86,7 @@ def data_lock(data_dir: Path) -> Iterator[bool]:
     """Hold the data folder's lock; yields False when another process holds it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / LOCK_NAME
-    handle = open(path, "a+")  # noqa: SIM115 - held for the whole block
+    handle = open(path, "a+")
     try:
         try:
             import fcntl

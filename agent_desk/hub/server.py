@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.protocol import State
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from agent_desk.hub import db
 from agent_desk.hub.auth import bearer_token
@@ -44,7 +44,13 @@ from agent_desk.protocol.codes import (
     Code,
     Role,
 )
-from agent_desk.protocol.frames import Envelope, Malformed, RequestError, parse_request, read_envelope
+from agent_desk.protocol.frames import (
+    Envelope,
+    Malformed,
+    RequestError,
+    parse_request,
+    read_envelope,
+)
 from agent_desk.protocol.messages import Resume, encode, error_frame, result_error, result_ok
 from agent_desk.protocol.redact import redacted_logger
 from agent_desk.protocol.timefmt import now_str, utc_now

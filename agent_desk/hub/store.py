@@ -17,11 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import SQLModel
 
 from agent_desk.hub.auth import hash_token, new_token
-from agent_desk.hub.wire import wire_frame
 from agent_desk.hub.models import (
     SCHEMA_VERSION,
     ConversationRow,
@@ -31,6 +30,7 @@ from agent_desk.hub.models import (
     ResultRow,
     UserRow,
 )
+from agent_desk.hub.wire import wire_frame
 from agent_desk.protocol.codes import (
     RETENTION_S,
     Code,
@@ -319,7 +319,7 @@ class Store:
                             result = work(tx)
                     except OperationalError:
                         raise
-                    except Exception as error:  # noqa: BLE001 - handed back to its own request
+                    except Exception as error:
                         outcomes.append(error)
                         continue
                     head += len(tx.events)

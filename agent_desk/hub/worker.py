@@ -90,7 +90,7 @@ class StorageWorker:
         assert job.fn is not None
         try:
             return job.fn(*job.args)
-        except BaseException as error:  # noqa: BLE001 - handed to the awaiting request
+        except BaseException as error:
             return _Failure(error)
 
     def _write(self, batch: list[_Job]) -> list[tuple[asyncio.Future[Any], Any]]:

@@ -13,7 +13,13 @@ from agent_desk.protocol.codes import (
     Status,
     Trigger,
 )
-from agent_desk.protocol.frames import Envelope, Malformed, RequestError, parse_request, read_envelope
+from agent_desk.protocol.frames import (
+    Envelope,
+    Malformed,
+    RequestError,
+    parse_request,
+    read_envelope,
+)
 from agent_desk.protocol.messages import encode, error_frame, result_error, result_ok
 from agent_desk.protocol.timefmt import format_time, now_str, parse_time, utc_now
 from agent_desk.protocol.visibility import Viewer, can_see, rank_key

@@ -15,9 +15,16 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from agent_desk.triage.brief import compose_brief, find_situation
 from agent_desk.triage.model import Attempt, Customer, Decision, Message, Reason, Sentiment
-from agent_desk.triage.rules import Rules, default_rules
 from agent_desk.triage.prefilter import index_words
-from agent_desk.triage.text import amounts, guess_language, normalise, order_number, similarity, words
+from agent_desk.triage.rules import Rules, default_rules
+from agent_desk.triage.text import (
+    amounts,
+    guess_language,
+    normalise,
+    order_number,
+    similarity,
+    words,
+)
 
 _ANALYZER: SentimentIntensityAnalyzer | None = None
 #: Recent messages compared when looking for repeats (bounds the cost per message).
@@ -29,7 +36,7 @@ STRONGLY_NEGATIVE = -0.75
 
 
 def _analyzer() -> SentimentIntensityAnalyzer:
-    global _ANALYZER  # noqa: PLW0603 - one lexicon load per process; it is read-only afterwards
+    global _ANALYZER
     if _ANALYZER is None:
         _ANALYZER = SentimentIntensityAnalyzer()
     return _ANALYZER

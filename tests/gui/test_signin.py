@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
 
 from agent_desk.client.surface import ConnectionStatus, Link, TokenNotice
 from agent_desk.client.tokens import TokenStore
