@@ -14,6 +14,7 @@ import logging
 import math
 import ssl
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
@@ -208,7 +209,9 @@ class Hub:
         self._by_user: dict[str, set[Conn]] = {}
         self._by_queue: dict[str, set[Conn]] = {}
         self._online: dict[str, int] = {}  # user id -> resumed agent connections
-        self._auth: dict[ServerConnection, User] = {}
+        # Who a handshake authenticated, until its handler runs; weak, so a handshake that
+        # fails after authentication (the peer vanished) leaves nothing behind.
+        self._auth: weakref.WeakKeyDictionary[ServerConnection, User] = weakref.WeakKeyDictionary()
         self._writer = Writer()
         self._tasks: list[asyncio.Task[Any]] = []
         self.closing = False
