@@ -155,21 +155,18 @@ class IndexedPatterns:
     """Patterns with a word index: ``search`` tries only those a message could match."""
 
     patterns: list[re.Pattern[str]] = field(default_factory=list)
-    languages: list[str | None] = field(default_factory=list)  # None: any language
     by_word: dict[str, list[int]] = field(default_factory=dict)
     prefixes: list[tuple[str, int]] = field(default_factory=list)
     always: list[int] = field(default_factory=list)
 
     @classmethod
-    def build(cls, sources: Iterable[str | tuple[str | None, str]]) -> IndexedPatterns:
-        """Index patterns, each given alone or as (language, pattern)."""
+    def build(cls, sources: Iterable[str]) -> IndexedPatterns:
+        """Index patterns; an alternation at the top level is indexed alternative by alternative."""
         built = cls()
-        for item in sources:
-            language, source = item if isinstance(item, tuple) else (None, item)
+        for source in sources:
             for part in _split_top_level(source):
                 index = len(built.patterns)
                 built.patterns.append(re.compile(part))
-                built.languages.append(language)
                 words = leading_words(part)
                 if words is None:
                     built.always.append(index)
@@ -181,21 +178,14 @@ class IndexedPatterns:
                         built.prefixes.append((word, index))
         return built
 
-    def search(self, text: str, words: set[str], language: str | None = None) -> re.Match[str] | None:
-        """First match in ``text`` (normalised), given its words as :func:`index_words` makes them.
-
-        With ``language`` (the message's language, when it is clear), only that language's
-        patterns, English ones and language-free ones are tried.
-        """
+    def search(self, text: str, words: set[str]) -> re.Match[str] | None:
+        """First match in ``text`` (normalised), given its words as :func:`index_words` makes them."""
         hits = self.by_word.keys() & words
         candidates = [index for word in hits for index in self.by_word[word]]
         candidates.extend(index for prefix, index in self.prefixes if prefix in text)
         if not candidates and not self.always:
             return None
-        languages = self.languages
         for index in sorted({*candidates, *self.always}):
-            if language is not None and languages[index] not in (None, "en", language):
-                continue
             found = self.patterns[index].search(text)
             if found:
                 return found

@@ -49,12 +49,9 @@ class PatternSet:
     match: IndexedPatterns
     exclude: re.Pattern[str] | None
 
-    def search(self, text: str, words: set[str], language: str | None = None) -> re.Match[str] | None:
-        """First match in normalised ``text`` (``words`` from :func:`index_words`), unless excluded.
-
-        ``language``: the message's language when clear; other languages' patterns are skipped.
-        """
-        found = self.match.search(text, words, language)
+    def search(self, text: str, words: set[str]) -> re.Match[str] | None:
+        """First match in normalised ``text`` (``words`` from :func:`index_words`), unless excluded."""
+        found = self.match.search(text, words)
         if found is None or (self.exclude is not None and self.exclude.search(text)):
             return None
         return found
@@ -168,7 +165,7 @@ class _Reader:
         for language in [k for k in data if k not in ("not", *skip)]:
             if self.patterns(data, section, language) is not None:  # checks every pattern
                 value = data[language]
-                sources.extend((language, v) for v in ([value] if isinstance(value, str) else value))
+                sources.extend([value] if isinstance(value, str) else value)
         return PatternSet(IndexedPatterns.build(sources), self.patterns(data, section, "not"))
 
 
