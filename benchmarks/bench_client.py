@@ -293,26 +293,21 @@ def run_engine_against(
     return waiter.at - first, waiter.batches
 
 
+async def _resume(ws: Any, client_id: str) -> None:
+    """Read hello, resume from nothing, and read until the resume's result."""
+    json.loads(await ws.recv())
+    resume = {"type": "resume", "id": "r", "protocol": 1, "client_id": client_id, "epoch": None, "last_seq": None}
+    await ws.send(encode(resume))
+    while json.loads(await ws.recv()).get("type") != "result":
+        pass
+
+
 def run_baseline_against(hub: ScriptedHub, count: int) -> float:
     """Receive and decode ``count`` frames after the resume result; seconds from the first sent."""
 
     async def client() -> float:
         async with connect(hub.url + "/v1/agent", max_size=MAX_FRAME_BYTES, compression=None) as ws:
-            json.loads(await ws.recv())
-            await ws.send(
-                encode(
-                    {
-                        "type": "resume",
-                        "id": "r",
-                        "protocol": 1,
-                        "client_id": "b",
-                        "epoch": None,
-                        "last_seq": None,
-                    }
-                )
-            )
-            while json.loads(await ws.recv()).get("type") != "result":
-                pass
+            await _resume(ws, "b")
             for _ in range(count):
                 json.loads(await ws.recv())
             return time.monotonic()
@@ -337,21 +332,7 @@ def run_plain_sqlite_against(hub: ScriptedHub, count: int, path: Path) -> float:
 
     async def client() -> float:
         async with connect(hub.url + "/v1/agent", max_size=MAX_FRAME_BYTES, compression=None) as ws:
-            json.loads(await ws.recv())
-            await ws.send(
-                encode(
-                    {
-                        "type": "resume",
-                        "id": "r",
-                        "protocol": 1,
-                        "client_id": "p",
-                        "epoch": None,
-                        "last_seq": None,
-                    }
-                )
-            )
-            while json.loads(await ws.recv()).get("type") != "result":
-                pass
+            await _resume(ws, "p")
             rows: list[tuple[str, int, str]] = []
             for _ in range(count):
                 data = json.loads(await ws.recv())["data"]

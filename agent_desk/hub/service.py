@@ -15,13 +15,12 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from agent_desk.hub.metrics import HandoffFacts, compute_metrics
 from agent_desk.hub.store import (
     CONVERSATIONS,
     HANDOFFS,
-    Outcome,
     Store,
     Tx,
     User,
@@ -120,22 +119,6 @@ class HubService:
         }
 
     # -- entry -----------------------------------------------------------------------------
-
-    def execute(self, user: User, request: m.Request, body: Mapping[str, Any]) -> Outcome:
-        """Run one request and return its result frame and committed events.
-
-        Raises:
-            RequestError: a read request that failed (stored requests answer failures).
-            StoreUnavailable: storage failed; nothing changed.
-        """
-        work = self.work_for(user, request, body)
-        if work is None:
-            return Outcome(self.read_request(user, request))
-        try:
-            return self.store.write(work)
-        except BaseException:
-            work.abort()
-            raise
 
     def read_request(self, user: User, request: m.Request) -> dict[str, Any]:
         """The result of a request that changes nothing (``metrics``, ``status``)."""
@@ -527,16 +510,22 @@ class HubService:
                 else {"id": f"conversation:{conv.id}", "name": "Customer", "tier": "standard"}
             )
             tx.conn.execute(
-                insert(CONVERSATIONS).values(
-                    source=user.id,
-                    id=conv.id,
-                    started_at=conv.started_at or message["at"],
-                    language=conv.language,
-                    channel=conv.channel,
-                    customer=encode(customer),
-                    messages="[]",
-                    attempts="[]",
-                )
+                INSERT_CONVERSATION,
+                {
+                    "source": user.id,
+                    "id": conv.id,
+                    "started_at": conv.started_at or message["at"],
+                    "language": conv.language,
+                    "channel": conv.channel,
+                    "customer": encode(customer),
+                    "messages": "[]",
+                    "attempts": "[]",
+                    "watch_from": 0,
+                    "ended_at": None,
+                    "resolved_by_bot": None,
+                    "escalated_at": None,
+                    "handoff_id": None,
+                },
             )
             row = self._conversation(tx, user.id, conv.id)
         elif row.ended_at is not None and row.handoff_id is None:
