@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -42,6 +42,7 @@ from agent_desk.client.cache import (
     Cache,
     CacheWriteError,
     EventRun,
+    EventStream,
     SnapshotItem,
     SyncedItem,
     viewer_key,
@@ -805,7 +806,18 @@ class Engine:
         events: list[dict[str, Any]] = []
         data_texts: list[str | None] = []
         loads = json.loads
+        # event frames as the hub writes them are decoded while the cache applies them
+        streamed: list[str] = []
         for text in texts:
+            if type(text) is str and text.startswith(_EVENT_START):
+                if events:
+                    items.append(EventRun(events, data_texts))
+                    events, data_texts = [], []
+                streamed.append(text)
+                continue
+            if streamed:
+                items.append(EventStream(_event_runs(streamed)))
+                streamed = []
             if type(text) is not str:
                 log.warning("ignored a binary frame from the hub")
                 continue
@@ -846,6 +858,8 @@ class Engine:
                 log.warning("the hub could not read a frame: %s", frame.get("message"))
         if events:
             items.append(EventRun(events, data_texts))
+        if streamed:
+            items.append(EventStream(_event_runs(streamed)))
         return items, after
 
     def _after_batch(
@@ -958,6 +972,30 @@ class Engine:
 
 
 _STORED_KINDS = ("handoff.created", "handoff.updated", "message.added")
+#: How an event frame written by the hub starts (``protocol.messages.encode`` of an event).
+_EVENT_START = '{"type":"event",'
+#: Event frames decoded, then applied, at a time (:class:`EventStream`).
+EVENT_RUN_FRAMES = 32
+
+
+def _event_runs(texts: list[str]) -> Iterator[EventRun]:
+    """The frames of ``texts`` (event frames by their start) decoded, a short run at a time."""
+    loads = json.loads
+    for start in range(0, len(texts), EVENT_RUN_FRAMES):
+        frames: list[dict[str, Any]] = []
+        data_texts: list[str | None] = []
+        for text in texts[start : start + EVENT_RUN_FRAMES]:
+            try:
+                frame = loads(text)
+            except ValueError:
+                log.warning("ignored a frame from the hub that is not JSON")
+                continue
+            if type(frame) is not dict or frame.get("type") != "event":
+                log.warning("ignored a frame from the hub that is not a well-formed event")
+                continue
+            frames.append(frame)
+            data_texts.append(_data_text(text, frame))
+        yield EventRun(frames, data_texts)
 
 
 def _data_text(text: str, frame: dict[str, Any]) -> str | None:
