@@ -490,7 +490,7 @@ async def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=3, help="burst rounds (medians compared)")
+    parser.add_argument("--rounds", type=int, default=5, help="burst rounds (medians compared)")
     parser.add_argument("--snapshot", type=int, default=10_000)
     parser.add_argument("--outcomes", type=int, default=1_000)
     parser.add_argument("--quick", action="store_true", help="smaller figures, for a smoke run")
