@@ -82,6 +82,8 @@ from agent_desk.protocol.visibility import Viewer
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: How long a new engine waits for the previous one (``start(after=...)``) to end.
+STOP_WAIT_S = 30.0
 #: Frames applied in one transaction at most (a burst is split into batches of this size).
 MAX_BATCH_FRAMES = 1000
 #: While frames keep coming, apply them at most this often (one UI update per display frame);
@@ -201,27 +203,60 @@ class Engine:
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the engine thread: open the cache, report what it holds, connect."""
+    def start(self, after: Engine | None = None) -> None:
+        """Start the engine thread: open the cache, report what it holds, connect.
+
+        Args:
+            after: an engine that is still stopping (:meth:`request_stop`), e.g. the previous
+                sign-in's: this engine's thread waits for that one's to end before it opens
+                its cache, which may be the same file.
+        """
         if self._thread is not None:
             raise RuntimeError("the engine was started already")
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="agent-desk-engine", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(after,), name="agent-desk-engine", daemon=True
+        )
         self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Close the connection and the cache, and end the engine thread (waits up to ``timeout``)."""
+    def request_stop(self) -> None:
+        """Ask the engine to close the connection and the cache and end its thread; returns at
+        once (the GUI thread must not wait for a hub that may be slow to answer the close)."""
         loop, thread = self._loop, self._thread
         if loop is None or thread is None or not thread.is_alive():
             return
-        loop.call_soon_threadsafe(self._stop_requested.set)
+        try:
+            loop.call_soon_threadsafe(self._stop_requested.set)
+        except RuntimeError:  # the loop closed meanwhile: the thread is ending anyway
+            pass
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` for the engine thread to end; True when it has (or never ran)."""
+        thread = self._thread
+        if thread is None:
+            return True
         thread.join(timeout)
-        if thread.is_alive():
+        return not thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        """True from :meth:`start` until the engine thread has ended."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close the connection and the cache, and end the engine thread (waits up to ``timeout``)."""
+        self.request_stop()
+        if not self.join(timeout):
             log.error("the engine thread did not stop within %.0f s", timeout)
 
-    def _run(self) -> None:
+    def _run(self, after: Engine | None) -> None:
         assert self._loop is not None
         asyncio.set_event_loop(self._loop)
+        if after is not None and after.running:
+            self._set_status(Link.CONNECTING, reason="Waiting for the previous sign-in to close.")
+            if not after.join(STOP_WAIT_S):
+                log.error("the previous engine did not stop within %.0f s; going on", STOP_WAIT_S)
+            self._reason = None
         try:
             self._loop.run_until_complete(self._main())
         finally:

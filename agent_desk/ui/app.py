@@ -191,10 +191,12 @@ class DeskApp(QObject):
     # ---- engine life --------------------------------------------------------------------------
 
     def connect_engine(self, hub: str, user: str, token: str | TokenStore) -> None:
-        """Stop any running engine and start one for ``user`` on ``hub``."""
-        self.bridge.shutdown()
+        """Stop any running engine (without waiting for it) and start one for ``user`` on ``hub``."""
+        self.bridge.shutdown(wait=False)
         self.hub, self.user = hub, user
-        engine = self.engine_factory(hub, user, token, self.bridge, self.ca_file, self.cache_dir)
+        engine = self.engine_factory(
+            hub, user, token, self.bridge.listener(), self.ca_file, self.cache_dir
+        )
         self.bridge.attach(engine)
         self.bridge.start()
 
@@ -220,7 +222,9 @@ class DeskApp(QObject):
         self.bridge.shutdown()
 
     def sign_out(self) -> None:
-        self.bridge.shutdown()
+        """Stop the engine (it closes its connection and cache on its own thread) and ask for
+        a sign-in again."""
+        self.bridge.shutdown(wait=False)
         self.window.hide()
         self.show_sign_in("")
 

@@ -26,6 +26,7 @@ from agent_desk.client.outbox import RequestRefused
 from agent_desk.client.surface import (
     AttentionItem,
     ConnectionStatus,
+    EngineListener,
     Handoff,
     HandoffDelta,
     Session,
@@ -48,7 +49,8 @@ BURST_WINDOW_S = 0.25
 class EngineCommands(Protocol):
     """What the GUI may ask of the engine (``agent_desk.client.engine.Engine``)."""
 
-    def start(self) -> None: ...
+    def start(self, after: Any = None) -> None: ...
+    def request_stop(self) -> None: ...
     def stop(self) -> None: ...
     def claim(self, handoff_id: str) -> Any: ...
     def release(self, handoff_id: str) -> Any: ...
@@ -91,7 +93,50 @@ def merge_deltas(deltas: Sequence[HandoffDelta]) -> HandoffDelta:
     return HandoffDelta(upserts=upserts, removed=removed, reset=False)
 
 
-class Bridge(QObject):
+class _Reports:
+    """The :class:`EngineListener` methods, each handing its report to :meth:`_report`."""
+
+    def _report(self, kind: str, value: Any) -> None:
+        raise NotImplementedError
+
+    def on_status(self, status: ConnectionStatus) -> None:
+        self._report("status", status)
+
+    def on_session(self, session: Session) -> None:
+        self._report("session", session)
+
+    def on_handoffs(self, delta: HandoffDelta) -> None:
+        self._report("handoffs", delta)
+
+    def on_presence(self, user: UserInfo) -> None:
+        self._report("presence", user)
+
+    def on_attention(self, items: tuple[AttentionItem, ...]) -> None:
+        self._report("attention", tuple(items))
+
+    def on_metrics(self, request_id: str, data: Mapping[str, Any] | None, error: str | None) -> None:
+        self._report("metrics", (request_id, data, error))
+
+    def on_notice(self, text: str) -> None:
+        self._report("notice", text)
+
+    def on_token(self, notice: TokenNotice) -> None:
+        self._report("token", notice)
+
+
+class _Port(_Reports):
+    """The listener of one engine (:meth:`Bridge.listener`): its reports count only while
+    it is the bridge's current one."""
+
+    def __init__(self, bridge: Bridge, generation: int) -> None:
+        self._bridge = bridge
+        self._generation = generation
+
+    def _report(self, kind: str, value: Any) -> None:
+        self._bridge._post(kind, value, self._generation)
+
+
+class Bridge(QObject, _Reports):
     """The engine's listener and the GUI's way to the engine.
 
     Signals (all emitted on the GUI thread):
@@ -131,6 +176,8 @@ class Bridge(QObject):
         self._inbox: list[tuple[str, Any]] = []
         self._woken = False
         self._closed = False
+        self._generation = 0  # of the current engine's listener (see listener())
+        self._stopping: EngineCommands | None = None  # shut down, maybe still closing
         self._deltas: list[HandoffDelta] = []
         self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
         self._frame = QTimer(self)
@@ -142,39 +189,26 @@ class Bridge(QObject):
 
     # ---- engine side (any thread) -----------------------------------------------------------
 
-    def _post(self, kind: str, value: Any) -> None:
+    def listener(self) -> EngineListener:
+        """A listener for the next engine. What it reports reaches this bridge until that
+        engine is shut down: an engine still closing after a sign-out never speaks into the
+        next session."""
         with self._lock:
-            if self._closed:
+            self._generation += 1
+            return _Port(self, self._generation)
+
+    def _report(self, kind: str, value: Any) -> None:
+        self._post(kind, value)
+
+    def _post(self, kind: str, value: Any, generation: int | None = None) -> None:
+        with self._lock:
+            if self._closed or (generation is not None and generation != self._generation):
                 return
             self._inbox.append((kind, value))
             wake = not self._woken
             self._woken = True
         if wake:
             self._wake.emit()
-
-    def on_status(self, status: ConnectionStatus) -> None:
-        self._post("status", status)
-
-    def on_session(self, session: Session) -> None:
-        self._post("session", session)
-
-    def on_handoffs(self, delta: HandoffDelta) -> None:
-        self._post("handoffs", delta)
-
-    def on_presence(self, user: UserInfo) -> None:
-        self._post("presence", user)
-
-    def on_attention(self, items: tuple[AttentionItem, ...]) -> None:
-        self._post("attention", tuple(items))
-
-    def on_metrics(self, request_id: str, data: Mapping[str, Any] | None, error: str | None) -> None:
-        self._post("metrics", (request_id, data, error))
-
-    def on_notice(self, text: str) -> None:
-        self._post("notice", text)
-
-    def on_token(self, notice: TokenNotice) -> None:
-        self._post("token", notice)
 
     # ---- GUI side -------------------------------------------------------------------------
 
@@ -247,15 +281,31 @@ class Bridge(QObject):
         self.engine = engine
 
     def start(self) -> None:
+        """Start the attached engine; after one that is still closing, if any (the new one
+        opens its cache, maybe the same file, once the old one let go of it)."""
         if self.engine is not None:
-            self.engine.start()
+            self.engine.start(after=self._stopping)
+            self._stopping = None
 
-    def shutdown(self) -> None:
-        """Stop the engine and ignore whatever it still reports."""
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the engine and ignore whatever it still reports.
+
+        Args:
+            wait: wait for the engine thread to end (quitting). False (sign-out, signing in
+                again) only asks it to stop: closing the connection may take a while when the
+                hub does not answer, and the GUI must not wait for it.
+        """
         ensure_gui_thread("Bridge.shutdown")
         engine, self.engine = self.engine, None
         if engine is not None:
-            engine.stop()
+            if wait:
+                engine.stop()
+            else:
+                engine.request_stop()
+                self._stopping = engine
+        if wait and self._stopping is not None:
+            self._stopping.stop()
+            self._stopping = None
         with self._lock:
             self._closed = True
             self._inbox.clear()
@@ -304,3 +354,4 @@ class Bridge(QObject):
     def reconnect_now(self) -> Any:
         """Skip the rest of the backoff wait."""
         return self._call("reconnect_now")
+

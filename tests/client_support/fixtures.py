@@ -26,13 +26,18 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineMaker]:
     started: list[Engine] = []
 
     async def make(
-        url: str, user: str, token: str | TokenStore, cache_dir: Path | None = None, **kwargs: Any
+        url: str,
+        user: str,
+        token: str | TokenStore,
+        cache_dir: Path | None = None,
+        after: Engine | None = None,
+        **kwargs: Any,
     ) -> tuple[Engine, RecordingListener]:
         listener = RecordingListener(asyncio.get_running_loop())
         engine = Engine(
             url, user, token, listener, cache_dir=cache_dir or tmp_path / "client", **kwargs
         )
-        engine.start()
+        engine.start(after)
         started.append(engine)
         return engine, listener
 

@@ -103,6 +103,8 @@ class FakeEngine:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self.started = False
         self.stopped = False
+        self.stop_requested = False
+        self.after: Any = None
 
     def from_worker(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on another thread and wait for it (the engine's thread stand-in)."""
@@ -113,8 +115,12 @@ class FakeEngine:
     def report(self, method: str, *args: Any) -> None:
         self.from_worker(lambda: getattr(self.listener, method)(*args))
 
-    def start(self) -> None:
+    def start(self, after: Any = None) -> None:
         self.started = True
+        self.after = after
+
+    def request_stop(self) -> None:
+        self.stop_requested = True
 
     def stop(self) -> None:
         self.stopped = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,7 +67,7 @@ def test_a_session_closes_the_dialog_and_remembers_hub_and_user(qtbot: Any, sett
     desk.session(session())
     assert desk.app.dialog is None and desk.window.isVisible()
     assert (settings.last_hub, settings.last_user) == ("ws://127.0.0.1:1", "ana")
-    assert "secret" not in open(settings.store.fileName()).read()  # never the token
+    assert "secret" not in Path(settings.store.fileName()).read_text()  # never the token
 
 
 def test_remembered_token_goes_to_the_keyring_on_the_engine_thread(qtbot: Any, settings: Any) -> None:
@@ -129,3 +130,32 @@ def test_revoked_token_brings_the_sign_in_dialog_back(qtbot: Any, settings: Any)
     qtbot.addWidget(dialog)
     assert "revoked" in dialog.message.text()
     assert desk.window.sign_in_button.isVisible()
+
+
+def test_sign_out_does_not_wait_for_the_engine_and_its_last_words_stay_out_of_the_next_session(
+    qtbot: Any, settings: Any
+) -> None:
+    desk = make_desk(qtbot, settings)
+    desk.app.start_direct("ws://127.0.0.1:1", "ana", "t")
+    desk.online()
+    desk.session()
+    first = desk.engine
+    desk.app.sign_out()
+    # asked to stop, not waited for: closing may take long when the hub does not answer
+    assert first.stop_requested and not first.stopped
+    dialog = desk.app.dialog
+    assert dialog is not None and dialog.isVisible() and not desk.window.isVisible()
+    qtbot.addWidget(dialog)
+    fill(dialog, "ws://127.0.0.1:1", "ana", "t")
+    dialog.on_sign_in()
+    second = desk.engine
+    assert second is not first and second.after is first  # starts once the first let go
+    seen: list[ConnectionStatus] = []
+    desk.app.bridge.statusChanged.connect(seen.append)
+    # the first engine, still closing, reports its end; then the second one connects
+    first.report("on_status", ConnectionStatus(Link.OFFLINE, reason="Signed out.", final=True))
+    desk.online()
+    assert [s.link for s in seen] == [Link.ONLINE]
+    assert "Signed out" not in dialog.message.text()
+    desk.app.shutdown()  # quitting waits for the engine
+    assert second.stopped

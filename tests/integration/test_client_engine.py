@@ -8,6 +8,7 @@ import asyncio
 import logging
 import subprocess
 
+from agent_desk.client.engine import Engine
 from agent_desk.client.surface import Link, SyncState
 from tests.client_support.fixtures import (  # noqa: F401 - fixtures
     OUTCOME,
@@ -19,6 +20,7 @@ from tests.client_support.fixtures import (  # noqa: F401 - fixtures
     processed,
     proxy_factory,
 )
+from tests.client_support.listener import RecordingListener
 
 
 async def test_first_connect_reports_session_and_what_the_agent_sees(hub, engine_factory, caplog):
@@ -338,3 +340,45 @@ async def test_release_and_transfer_to_a_queue_round_trip(hub, engine_factory):
     await seen.wait_for(lambda: shown("waiting", "vip"), what="transferred to vip")
     assert (await hub_view(hub, "ana"))[handoff_id]["queue"] == "vip"
     assert seen.attention == ()
+
+
+class _OpensAfter(RecordingListener):
+    """Notes whether ``previous`` was still running when this engine reported its cache."""
+
+    def __init__(self, previous: Engine) -> None:
+        super().__init__(asyncio.get_running_loop())
+        self.previous = previous
+        self.previous_running_at_open: bool | None = None
+
+    def on_handoffs(self, delta):
+        if self.previous_running_at_open is None:
+            self.previous_running_at_open = self.previous.running
+        super().on_handoffs(delta)
+
+
+async def test_a_stopping_engine_is_not_waited_for_and_the_next_one_opens_the_cache_after_it(
+    hub, engine_factory, proxy_factory, tmp_path
+):
+    bot = await hub.peer("bot")
+    handoff_id = await escalate(bot)
+    proxy = await proxy_factory(hub.hub.port)
+    first, seen_first = await engine_factory(proxy.url, "ana", hub.tokens["ana"])
+    await seen_first.until_online()
+    assert handoff_id in seen_first.view
+    proxy.hold()  # the hub's answer to the close is held: closing takes a while
+    first.request_stop()
+    assert first.running  # request_stop returned at once
+    seen_second = _OpensAfter(first)
+    second = Engine(proxy.url, "ana", hub.tokens["ana"], seen_second, cache_dir=tmp_path / "client")
+    second.start(after=first)
+    try:
+        waiting = "Waiting for the previous sign-in to close."
+        await seen_second.wait_for(lambda: seen_second.status.reason == waiting, what="the wait")
+        assert first.running and not seen_second.deltas  # nothing opened yet
+        proxy.release()
+        await seen_second.until_online()
+        assert seen_second.previous_running_at_open is False  # opened once the first let go
+        assert seen_first.status.reason == "Signed out." and seen_first.status.final
+        assert handoff_id in seen_second.view
+    finally:
+        await asyncio.to_thread(second.stop)
