@@ -75,7 +75,7 @@ from agent_desk.protocol.codes import (
     PROTOCOL_VERSION,
     RETRYABLE_CODES,
 )
-from agent_desk.protocol.messages import Metrics, encode
+from agent_desk.protocol.messages import Metrics, decode, encode
 from agent_desk.protocol.timefmt import now_str
 from agent_desk.protocol.visibility import Viewer
 
@@ -840,7 +840,7 @@ class Engine:
         # consecutive events go to the cache as one EventRun (no object per event)
         events: list[dict[str, Any]] = []
         data_texts: list[str | None] = []
-        loads = json.loads
+        loads = decode
         # event frames as the hub writes them are decoded while the cache applies them
         streamed: list[str] = []
         for text in texts:
@@ -1015,7 +1015,7 @@ EVENT_RUN_FRAMES = 32
 
 def _event_runs(texts: list[str]) -> Iterator[EventRun]:
     """The frames of ``texts`` (event frames by their start) decoded, a short run at a time."""
-    loads = json.loads
+    loads = decode
     for start in range(0, len(texts), EVENT_RUN_FRAMES):
         frames: list[dict[str, Any]] = []
         data_texts: list[str | None] = []

@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agent_desk.protocol import Malformed, RequestError, Viewer, can_see, rank_key, read_envelope
 from agent_desk.protocol.codes import AGENT_REQUESTS, SOURCE_REQUESTS, Code
 from agent_desk.protocol.frames import parse_request
-from agent_desk.protocol.messages import Escalate, Outcome, result_error, result_ok
+from agent_desk.protocol.messages import (
+    Escalate,
+    Outcome,
+    decode,
+    encode,
+    result_error,
+    result_ok,
+)
 from agent_desk.protocol.timefmt import format_time, parse_time
 
 
@@ -123,3 +132,26 @@ def test_ranking_is_priority_then_tier_then_oldest():
         {"id": "e", "priority": 2, "tier": "standard", "escalated_at": "2026-11-20T09:00:00.000Z"},
     ]
     assert [r["id"] for r in sorted(rows, key=rank_key)] == ["d", "c", "b", "a", "e"]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+def test_decode_reads_back_every_encoded_frame(value):
+    assert decode(encode({"type": "event", "data": value})) == {"type": "event", "data": value}
+
+
+@given(st.text(max_size=40) | st.sampled_from(["", " ", ' {"a": 1} ', '{"a": 1} x', '{"a":', "[1,2", "nan", "1 2"]))
+def test_decode_accepts_and_refuses_exactly_what_json_loads_does(text):
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        with pytest.raises(ValueError):
+            decode(text)
+    else:
+        assert json.dumps(decode(text)) == json.dumps(expected)  # (NaN is not equal to itself)
