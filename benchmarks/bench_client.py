@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import sqlite3
@@ -353,6 +354,13 @@ def run_plain_sqlite_against(hub: ScriptedHub, count: int, path: Path) -> float:
     return ended - first
 
 
+def settle_disk() -> None:
+    """Let the OS write out what the last run wrote (tens of MB of SQLite pages) before the
+    next one is timed: on 2 cores, writeback running under a timed run slows it by a tenth."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 def bench_burst(events: int, rounds: int, folder: Path) -> None:
     frames = burst_frames(events)
     total = len(frames)
@@ -364,11 +372,13 @@ def bench_burst(events: int, rounds: int, folder: Path) -> None:
         for number in range(1, rounds + 1):
             baseline = run_baseline_against(hub, total)
             plain = run_plain_sqlite_against(hub, total, folder / f"plain-{number}.sqlite3")
+            settle_disk()
             engine_s, batches = run_engine_against(
                 hub,
                 lambda d: any(h["id"] == "h_999999" for h in d.upserts),
                 folder / f"burst-{number}",
             )
+            settle_disk()
             runs.append((baseline, plain, engine_s))
             print(
                 f"   {number:5d}   {baseline:10.3f}   {plain:11.3f}   {engine_s:8.3f} ({batches:2d})"
