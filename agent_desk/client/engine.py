@@ -85,7 +85,7 @@ T = TypeVar("T")
 #: How long a new engine waits for the previous one (``start(after=...)``) to end.
 STOP_WAIT_S = 30.0
 #: Frames applied in one transaction at most (a burst is split into batches of this size).
-MAX_BATCH_FRAMES = 1000
+MAX_BATCH_FRAMES = 2000
 #: While frames keep coming, apply them at most this often (one UI update per display frame);
 #: a frame arriving after a quiet spell is applied at once.
 COALESCE_S = 0.016
