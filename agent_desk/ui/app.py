@@ -297,6 +297,8 @@ class DeskApp(QObject):
         if status.link == Link.OFFLINE and status.final:
             self._awaiting_session = False
             dialog.show_error(status.reason or dialog.tr("The hub refused the sign-in."))
+        elif status.link == Link.CONNECTING and status.reason:
+            dialog.show_info(status.reason)  # e.g. waiting for the previous sign-in to close
         elif status.link == Link.RECONNECTING:
             retry = f" {dialog.tr('Trying again in %1 s.').replace('%1', str(max(1, round(status.retry_in_s or 0))))}" if status.retry_in_s else ""
             dialog.show_error((status.reason or dialog.tr("The hub cannot be reached.")) + retry)

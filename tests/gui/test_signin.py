@@ -150,6 +150,9 @@ def test_sign_out_does_not_wait_for_the_engine_and_its_last_words_stay_out_of_th
     dialog.on_sign_in()
     second = desk.engine
     assert second is not first and second.after is first  # starts once the first let go
+    waiting = "Waiting for the previous sign-in to close."
+    desk.status(ConnectionStatus(Link.CONNECTING, reason=waiting))
+    assert dialog.message.text() == waiting and dialog.message.objectName() == "DialogInfo"
     seen: list[ConnectionStatus] = []
     desk.app.bridge.statusChanged.connect(seen.append)
     # the first engine, still closing, reports its end; then the second one connects
