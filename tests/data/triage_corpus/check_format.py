@@ -11,7 +11,7 @@ from pathlib import Path
 
 SIGNALS = {
     "wants_person", "frustration", "distress", "danger", "legal", "privacy", "billing_dispute",
-    "cancel_intent", "multi_issue", "failure_report", "resolved",
+    "cancel_intent", "multi_issue", "failure_report", "resolved", "problem",
 }
 TRIGGERS = {
     "explicit_request", "negative_sentiment", "repeated_failure", "sensitive_topic", "high_value",
