@@ -23,9 +23,10 @@ def build_parser() -> argparse.ArgumentParser:
     from agent_desk.hub import cli as hub_cli
 
     hub_cli.register(sub)
+    from agent_desk.hub import replay
     from agent_desk.triage import cli as triage_cli
 
-    triage_cli.register(sub)
+    replay.register(triage_cli.register(sub))
     from agent_desk.demo import cli as demo_cli
 
     demo_cli.register(sub)

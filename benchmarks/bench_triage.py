@@ -1,6 +1,8 @@
 """Triage cost per observed message, against bare VADER on the same messages in the same run.
 
-Target: triage <= 3x VADER's time per message, and well under 1 ms a message.
+The messages are the labelled corpus's (every split: this measures speed, not judgment), fed
+through the same path as the hub's ``observe``: the model, VADER for English, the countable
+rules, the decision. Target: triage <= 3x VADER's time per message, and well under 1 ms.
 
     python benchmarks/bench_triage.py [--rounds N]
 """
@@ -8,45 +10,40 @@ Target: triage <= 3x VADER's time per message, and well under 1 ms a message.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from agent_desk.triage import Attempt, Customer, Message, Triage
+from agent_desk.triage import Triage
+from agent_desk.triage.corpus import Case, read_cases
 
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "triage_eval.jsonl"
-
-
-def load() -> list[dict]:
-    return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "triage_corpus"
 
 
-def run_vader(cases: list[dict]) -> tuple[float, int]:
+def load() -> list[Case]:
+    return read_cases(DATA)
+
+
+def run_vader(cases: list[Case]) -> tuple[float, int]:
     analyzer = SentimentIntensityAnalyzer()
     count = 0
     start = time.perf_counter()
     for case in cases:
-        for message in case["messages"]:
-            analyzer.polarity_scores(message["text"])
+        for message in case.messages:
+            analyzer.polarity_scores(message.text)
             count += 1
     return time.perf_counter() - start, count
 
 
-def run_triage(triage: Triage, cases: list[dict]) -> tuple[float, int]:
+def run_triage(triage: Triage, cases: list[Case]) -> tuple[float, int]:
     count = 0
     start = time.perf_counter()
     for case in cases:
-        raw = case["customer"]
-        session = triage.conversation(Customer(raw["id"], raw["name"], raw.get("tier", "standard")), case.get("language"))
-        for message in case["messages"]:
-            attempt = message.get("attempt")
-            session.add_message(
-                Message(message["role"], message["text"], message["at"]),
-                Attempt(attempt["step"], attempt["result"], attempt["at"]) if attempt else None,
-            )
+        session = triage.conversation(case.customer, case.language, case.channel)
+        for message, attempt in case.turns():
+            session.add_message(message, attempt)
             count += 1
     return time.perf_counter() - start, count
 

@@ -33,6 +33,31 @@ def split_of(conversation_id: str) -> str:
     return "train"
 
 
+#: Signals that make a conversation priority 2 or more urgent without any anger.
+URGENT_WITHOUT_ANGER = frozenset({"danger", "legal", "billing_dispute", "privacy", "distress"})
+
+
+def derived(case: Case, index: int) -> frozenset[str]:
+    """Message ``index``'s signals plus those training derives from the labels (rules.DERIVED).
+
+    ``furious``: the message shows frustration, and its author made the conversation priority 2
+    though nothing else in it is that urgent: the anger alone made it so.
+    ``needs_person``: the conversation needs a person by this message (at or after the moment
+    its author marked).
+    """
+    signals = case.signals[index]
+    extra = set()
+    if "frustration" in signals and case.priority == 2:
+        everything = frozenset().union(*case.signals)
+        high_value = case.customer.tier in ("vip", "premium") or (case.customer.lifetime_value or 0) >= 1000
+        leaving = "cancel_intent" in everything and high_value
+        if not everything & URGENT_WITHOUT_ANGER and not leaving:
+            extra.add("furious")
+    if case.escalate and case.by_message is not None and index >= case.by_message:
+        extra.add("needs_person")
+    return signals | extra
+
+
 class CorpusError(ValueError):
     """A corpus file that cannot be read; the message names the file and line."""
 

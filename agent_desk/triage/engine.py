@@ -1,96 +1,61 @@
 """Deciding, message by message, whether a bot conversation needs a person.
 
-:class:`ConversationTriage` keeps what it learnt from earlier messages, so each new message
-costs about one sentiment reading and one pass of the compiled patterns, however long the
-conversation grows.
+There is one path. Every message, with the bot step that came with it, goes through
+:meth:`ConversationTriage.add_message`: it is read once into a
+:class:`~agent_desk.triage.signals.MessageRecord`, the conversation's evidence takes the record
+in, and the decision (whether, priority, queue, category, reasons, sentiment, brief) is derived
+from that evidence alone by :func:`agent_desk.triage.policy.decide`. The hub's ``observe`` and
+``escalate``, ``agent-desk triage explain`` and the evaluation all call it the same way.
+
+Each message costs one model scoring and one VADER reading (customer messages) and a few set
+operations, however long the conversation grows.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from agent_desk.triage.model import Attempt, Customer, Decision, Message, Reason
+from agent_desk.triage.policy import decide
+from agent_desk.triage.rules import TOPIC_SIGNALS, Rules, default_rules
+from agent_desk.triage.signals import MessageRecord, read_customer, read_words
+from agent_desk.triage.text import similarity
 
-from agent_desk.triage.brief import compose_brief, find_situation
-from agent_desk.triage.model import Attempt, Customer, Decision, Message, Reason, Sentiment
-from agent_desk.triage.prefilter import index_words
-from agent_desk.triage.rules import Rules, default_rules
-from agent_desk.triage.text import (
-    amounts,
-    guess_language,
-    normalise,
-    order_number,
-    similarity,
-    words,
-)
-
-_ANALYZER: SentimentIntensityAnalyzer | None = None
 #: Recent messages compared when looking for repeats (bounds the cost per message).
 REPEAT_WINDOW = 8
-#: Characters of a message that sentiment reads: VADER's cost grows with length, and the mood
-#: of a 10,000-character paste is set in its opening.
-SENTIMENT_CHARS = 2_000
-STRONGLY_NEGATIVE = -0.75
 
 
-def _analyzer() -> SentimentIntensityAnalyzer:
-    global _ANALYZER
-    if _ANALYZER is None:
-        _ANALYZER = SentimentIntensityAnalyzer()
-    return _ANALYZER
+@dataclass
+class Evidence:
+    """What a conversation has shown so far, each fact with the message that first showed it.
 
-
-def _quote(text: str, limit: int = 90) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    return cut + "…"
-
-
-def _score(
-    text: str,
-    norm: str,
-    word_list: list[str],
-    rules: Rules,
-    guess: tuple[str | None, int] | None = None,
-    keys: set[str] | None = None,
-) -> float:
-    # VADER reads other languages as English ("die" is a negative English word), so for text
-    # that is clearly in another language only the lexicon speaks.
-    language, hits = guess or guess_language(word_list)
-    english = language in (None, "en") or hits < 2
-    compound = float(_analyzer().polarity_scores(text[:SENTIMENT_CHARS])["compound"]) if english else 0.0
-    if rules.lexicon:
-        keys = keys if keys is not None else index_words(norm)
-        found = [rules.lexicon[w] for w in rules.lexicon.keys() & keys]
-        found += [score for phrase, score in rules.lexicon_phrases if phrase in norm]
-        if found:
-            strongest = min(found) - 0.1 * (len(found) - 1)
-            if "!" in text:
-                strongest -= 0.05
-            compound = min(compound, max(-1.0, strongest))
-    return compound
-
-
-def message_sentiment(text: str, rules: Rules | None = None) -> float:
-    """Sentiment of one customer message, -1 (angry) .. 1 (happy).
-
-    VADER reads English well; for words it does not know (other languages, and a few English
-    ones it underrates) the rules' lexicon gives a reading, and the more negative one counts.
+    Built only by :class:`ConversationTriage` from message records; read by the policy.
     """
-    rules = rules or default_rules()
-    norm = normalise(text)
-    return _score(text, norm, words(norm), rules)
 
+    customer: Customer
+    high_value_customer: bool
+    reasons: dict[str, Reason] = field(default_factory=dict)  # key -> first evidence
+    moods: dict[str, int] = field(default_factory=dict)  # distress/furious/frustration -> first index
+    #: Bot turn -> failed steps on it (0 when it failed otherwise: a loop, the customer's word).
+    failed_turns: dict[int, int] = field(default_factory=dict)
+    failed_steps: list[str] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    problem_at: int | None = None
+    #: The problem outlived the bot's first answer (or was serious from the start).
+    unsettled: bool = False
+    largest_amount: float = 0.0
+    areas: Counter[str] = field(default_factory=Counter)
+    customer_sentiments: list[float] = field(default_factory=list)
+    sentiments: list[float | None] = field(default_factory=list)  # per message
+    language_hits: Counter[str] = field(default_factory=Counter)
+    openings: list[tuple[int, str]] = field(default_factory=list)  # customer messages (index, text)
 
-@dataclass(slots=True)
-class _Found:
-    reason: Reason
-    priority: int
-    category: str | None = None
+    def note(self, key: str, make: Callable[[], Reason]) -> None:
+        """Keep the first evidence of a reason (``make`` builds it, only the first time)."""
+        if key not in self.reasons:
+            self.reasons[key] = make()
 
 
 class ConversationTriage:
@@ -103,323 +68,224 @@ class ConversationTriage:
         self.customer = customer
         self.given_language = language
         self.channel = channel
-        self._messages: list[Message] = []
-        self._sentiments: list[float | None] = []
-        self._customer_scores: list[float] = []
-        self._customer_words: list[frozenset[str]] = []
-        self._bot_words: list[frozenset[str]] = []
-        self._language_hits: Counter[str] = Counter()
-        self._areas: Counter[str] = Counter()
-        self._problem_areas: set[str] = set()
-        self._report_turns: set[int] = set()  # bot turns the customer said failed, or loops
-        self._attempt_turns: set[int] = set()  # bot turns that came with a failed attempt
-        self._failed_attempts: list[Attempt] = []
-        self._attempts: list[Attempt] = []
-        self._found: dict[str, _Found] = {}  # trigger or topic -> first evidence
-        self._problem = False
-        self._max_amount = 0.0
-        self._customer_texts: list[tuple[str, str]] = []  # (as written, normalised)
+        value = customer.lifetime_value or 0.0
+        self.evidence = Evidence(
+            customer=customer,
+            high_value_customer=customer.tier in rules.high_value_tiers or value >= rules.high_value_lifetime,
+        )
+        self._records: list[MessageRecord] = []
+        self._words: dict[str, list[tuple[int, frozenset[str]]]] = {"customer": [], "bot": []}
         self._escalated_at: int | None = None
         self._decision: Decision | None = None
+        self._seen: tuple[int, ...] = ()
 
     # -- feeding ---------------------------------------------------------------------------
 
-    def add_attempt(self, attempt: Attempt) -> None:
-        """Record a bot troubleshooting step (not tied to a message)."""
-        self._attempts.append(attempt)
-        if attempt.result == "failed":
-            self._failed_attempts.append(attempt)
-            self._check_failures(len(self._messages) - 1 if self._messages else 0)
-        self._decision = None
-
     def add_message(self, message: Message, attempt: Attempt | None = None) -> Decision:
-        """Take the next message (and the bot step that came with it); returns the decision."""
-        index = len(self._messages)
-        self._messages.append(message)
+        """Take the next message and the bot step that came with it; returns the decision."""
+        index = len(self._records)
+        evidence = self.evidence
         if message.role == "customer":
-            self._customer_message(index, message.text)
+            record = self._read_customer(index, message.text, attempt)
         else:
-            self._sentiments.append(None)
-            if message.role == "bot":
-                self._bot_message(index, message.text)
+            repeats = self._repeat_of(message.role, index, read_words(message.text)) if message.role == "bot" else None
+            if repeats is not None and any("resolved" in r.fired for r in self._records[repeats:]):
+                repeats = None  # the customer said it is settled: a courtesy said twice, not a loop
+            record = MessageRecord(index, message.role, message.text, repeats=repeats, attempt=attempt)
+            evidence.sentiments.append(None)
+            if repeats is not None:  # a loop: the first answer did not help, nor does it again
+                self._failed(repeats, "the bot's answer did not help", record)
+                self._failed(index, "the bot gave the same answer again", record)
+        self._records.append(record)
         if attempt is not None:
-            self._attempts.append(attempt)
+            evidence.attempts.append(attempt)
             if attempt.result == "failed":
-                self._failed_attempts.append(attempt)
-                turn = index if message.role == "bot" else self._last_bot_index()
-                if turn is not None:
-                    self._attempt_turns.add(turn)
-                self._check_failures(index)
-        self._decision = None
+                step = attempt.step.replace("_", " ").replace("-", " ").strip()
+                if step:
+                    evidence.failed_steps.append(step)
+                turn = index if message.role == "bot" else self._last_bot(index)
+                self._failed(index if turn is None else turn, f"{step or 'a step'} failed", record, step=True)
+        if message.role == "customer" or self._seen != self._state():
+            self._decision = None  # otherwise nothing the decision rests on changed: it stands
         decision = self.decision
+        self._seen = self._state()
         if decision.escalate and self._escalated_at is None:
             self._escalated_at = index
         return decision
 
-    def _last_bot_index(self) -> int | None:
-        for index in range(len(self._messages) - 1, -1, -1):
-            if self._messages[index].role == "bot":
-                return index
+    def _state(self) -> tuple[int, ...]:
+        """A cheap fingerprint of what the decision rests on (the evidence only grows)."""
+        evidence = self.evidence
+        return (len(evidence.reasons), len(evidence.moods), sum(evidence.failed_turns.values()),
+                len(evidence.failed_turns), len(evidence.failed_steps), len(evidence.customer_sentiments),
+                evidence.problem_at is None)
+
+    def _read_customer(self, index: int, text: str, attempt: Attempt | None) -> MessageRecord:
+        rules = self.rules
+        evidence = self.evidence
+        reading = read_customer(text, rules)
+        repeats = self._repeat_of("customer", index, reading.words)
+        record = MessageRecord(
+            index=index,
+            role="customer",
+            text=text,
+            scores=reading.scores,
+            fired=reading.fired,
+            sentiment=reading.sentiment,
+            shouting=reading.shouting,
+            repeats=repeats,
+            attempt=attempt,
+            amount=reading.amount,
+            language=reading.language,
+        )
+        evidence.sentiments.append(reading.sentiment)
+        evidence.customer_sentiments.append(reading.sentiment)
+        evidence.openings.append((index, text))
+        evidence.areas.update(reading.areas)
+        name, hits = reading.language
+        if name is not None:
+            evidence.language_hits[name] += hits
+        fired = reading.fired
+        scores = reading.scores
+
+        if "wants_person" in fired:
+            evidence.note(
+                "explicit_request",
+                lambda: Reason("explicit_request", f'Asked for a person: "{record.quote}"', scores.get("wants_person"), index,
+                       record.quote),
+            )
+
+        negative = reading.sentiment <= rules.negative_message
+        if fired & {"frustration", "distress"} or negative:
+            if "distress" in fired:
+                mood, word = "distress", "In distress"
+            elif "frustration" in fired and ("furious" in fired or reading.shouting):
+                mood, word = "furious", "Angry"
+            else:
+                mood, word = "frustration", "Frustrated"
+            evidence.moods.setdefault(mood, index)
+            evidence.note(
+                "negative_sentiment",
+                lambda: Reason("negative_sentiment", f'{word} ({reading.sentiment:+.2f}): "{record.quote}"',
+                       reading.sentiment, index, record.quote),
+            )
+
+        for signal, topic in TOPIC_SIGNALS.items():
+            if signal in fired:
+                evidence.note(f"topic:{topic}", lambda signal=signal, topic=topic: Reason(
+                    "sensitive_topic", f'{topic.replace("_", " ").capitalize()}: "{record.quote}"',
+                    scores.get(signal), index, record.quote, topic,
+                ))
+
+        if "multi_issue" in fired:
+            evidence.note(
+                "multi_issue",
+                lambda: Reason("multi_issue", f'Several issues at once: "{record.quote}"', scores.get("multi_issue"), index,
+                       record.quote),
+            )
+
+        last_bot = self._last_bot(index)
+        if last_bot is not None:
+            if "failure_report" in fired:
+                self._failed(last_bot, "the customer said it did not help", record)
+            elif repeats is not None:
+                self._failed(last_bot, "the customer had to repeat themselves", record)
+
+        evidence.largest_amount = max(evidence.largest_amount, reading.amount)
+        negative = reading.sentiment <= rules.problem_sentiment
+        if evidence.problem_at is not None and "resolved" not in fired:
+            evidence.unsettled = True  # the customer is still on it after the bot's answer
+        if evidence.problem_at is None and (fired - {"resolved", "wants_person"} or negative):
+            evidence.problem_at = index
+            # Serious from the start: money at stake, or a reason of its own already.
+            if reading.amount >= rules.high_value_amount or fired & {
+                *TOPIC_SIGNALS, "frustration", "distress", "multi_issue", "wants_person"
+            }:
+                evidence.unsettled = True
+        self._check_value(record)
+        return record
+
+    def _failed(self, turn: int, why: str, record: MessageRecord, step: bool = False) -> None:
+        """Bot turn ``turn`` failed, as ``record`` shows.
+
+        A turn counts once however many ways it shows its failure (a failed step the customer
+        also reports, a loop they complain about), except that each failed step counts.
+        """
+        evidence = self.evidence
+        before = evidence.failed_turns.get(turn)
+        if before is not None and not step:
+            return
+        evidence.failed_turns[turn] = (before or 0) + step
+        if evidence.problem_at is None:
+            evidence.problem_at = record.index
+        count = sum(max(1, steps) for steps in evidence.failed_turns.values())
+        if count >= self.rules.failed_attempts:
+            steps = list(dict.fromkeys(evidence.failed_steps))
+            detail = f"{count} bot turns failed" + (f" ({', '.join(steps[:3])})" if steps else f": {why}")
+            evidence.note(
+                "repeated_failure", lambda: Reason("repeated_failure", detail, float(count), record.index, record.quote)
+            )
+        self._check_value(record)
+
+    def _check_value(self, record: MessageRecord) -> None:
+        """A high-value customer's problem (or a large amount at stake) that the bot's first
+        answer did not settle, or that was serious from the start."""
+        evidence = self.evidence
+        if evidence.problem_at is None or not evidence.unsettled or "high_value" in evidence.reasons:
+            return
+        rules = self.rules
+        customer = self.customer
+        value = customer.lifetime_value or 0.0
+        if customer.tier in rules.high_value_tiers:
+            detail = f"{'VIP' if customer.tier == 'vip' else customer.tier.capitalize()} customer with a problem"
+        elif value >= rules.high_value_lifetime:
+            detail = f"Customer's lifetime value is {value:,.0f}"
+        elif evidence.largest_amount >= rules.high_value_amount:
+            detail = f"Amount at stake: {evidence.largest_amount:,.0f}"
+        else:
+            return
+        evidence.note("high_value", lambda: Reason("high_value", detail, None, record.index, record.quote))
+
+    def _repeat_of(self, role: str, index: int, bag: frozenset[str]) -> int | None:
+        """Index of a recent message of the same role that says (nearly) the same words."""
+        earlier = self._words[role]
+        found = None
+        if len(bag) >= self.rules.repeat_min_words:
+            threshold = self.rules.repeat_similarity
+            for other, words in earlier[-REPEAT_WINDOW:]:
+                if similarity(bag, words) >= threshold:
+                    found = other
+                    break
+        earlier.append((index, bag))
+        return found
+
+    def _last_bot(self, before: int) -> int | None:
+        for record in reversed(self._records[:before]):
+            if record.role == "bot":
+                return record.index
         return None
 
-    def _note(self, key: str, reason: Reason, priority: int, category: str | None = None) -> None:
-        if key not in self._found:
-            self._found[key] = _Found(reason, priority, category)
+    # -- reading ---------------------------------------------------------------------------
 
-    def _bot_message(self, index: int, text: str) -> None:
-        bag = frozenset(words(normalise(text)))
-        rules = self.rules
-        if len(bag) >= rules.repeat_min_words:
-            for earlier in self._bot_words[-REPEAT_WINDOW:]:
-                score = similarity(bag, earlier)
-                if score >= rules.repeat_similarity:
-                    self._report_turns.add(index)
-                    self._note(
-                        "repeated_failure",
-                        Reason(
-                            "repeated_failure",
-                            f'The bot gave the same answer again: "{_quote(text, 70)}"',
-                            round(score, 2),
-                            index,
-                        ),
-                        rules.priorities["repeated_failure"],
-                    )
-                    break
-        self._bot_words.append(bag)
-
-    def _customer_message(self, index: int, text: str) -> None:
-        rules = self.rules
-        norm = normalise(text)
-        bag_list = words(norm)
-        bag = frozenset(bag_list)
-        keys = index_words(norm)
-        language, hits = guess_language(bag_list)
-        if language is not None:
-            self._language_hits[language] += hits
-
-        score = _score(text, norm, bag_list, rules, (language, hits), keys)
-        self._sentiments.append(score)
-        self._customer_scores.append(score)
-
-        # Explicit request for a person.
-        if rules.explicit.search(norm, keys):
-            self._note(
-                "explicit_request",
-                Reason("explicit_request", f'Customer asked for a person: "{_quote(text)}"', None, index),
-                rules.priorities["explicit_request"],
-            )
-
-        # Sentiment: one very negative message, or a worsening run.
-        answered = self._last_bot_index() is not None
-        if score <= (rules.negative_message if answered else rules.negative_opening):
-            key_priority = (
-                rules.priorities["strongly_negative"] if score <= STRONGLY_NEGATIVE else rules.priorities["negative_sentiment"]
-            )
-            self._note(
-                "negative_sentiment",
-                Reason("negative_sentiment", f'Very negative message ({score:+.2f}): "{_quote(text)}"', score, index),
-                key_priority,
-            )
-        else:
-            window = self._customer_scores[-rules.trend_window :]
-            if len(window) >= rules.trend_window:
-                mean = sum(window) / len(window)
-                if mean <= rules.negative_mean and window[-1] < window[0] and window[-1] < 0:
-                    self._note(
-                        "negative_sentiment",
-                        Reason(
-                            "negative_sentiment",
-                            f"Mood worsening over the last {len(window)} messages (mean {mean:+.2f}, now {score:+.2f})",
-                            mean,
-                            index,
-                        ),
-                        rules.priorities["negative_sentiment"],
-                    )
-
-        # Sensitive topics.
-        for topic in rules.topics:
-            found = topic.patterns.search(norm, keys)
-            if found:
-                self._note(
-                    f"topic:{topic.name}",
-                    Reason(
-                        "sensitive_topic",
-                        f'{topic.name.replace("_", " ").capitalize()}: "{_quote(text)}"',
-                        None,
-                        index,
-                    ),
-                    topic.priority,
-                    topic.category,
-                )
-
-        # Areas and problems (routing, multi-issue, high value).
-        # A problem: said in words, or an unhappy customer after the bot has had its turn.
-        is_problem = bool(rules.areas["problem"].search(norm, keys)) or (answered and score <= -0.3)
-        areas_here = {
-            name for name in ("billing", "orders", "technical", "account") if rules.areas[name].search(norm, keys)
-        }
-        for area in areas_here:
-            self._areas[area] += 1
-        if is_problem:
-            self._problem = True
-            self._problem_areas.update(areas_here)
-        if rules.areas["multi"].search(norm, keys) or (len(areas_here) >= rules.multi_issue_areas and is_problem):
-            self._note(
-                "multi_issue",
-                Reason("multi_issue", f'Several issues at once: "{_quote(text)}"', None, index),
-                rules.priorities["multi_issue"],
-            )
-        elif len(self._problem_areas) >= rules.multi_issue_areas:
-            self._note(
-                "multi_issue",
-                Reason(
-                    "multi_issue",
-                    "Problems with " + ", ".join(sorted(self._problem_areas)) + " in one conversation",
-                    None,
-                    index,
-                ),
-                rules.priorities["multi_issue"],
-            )
-        self._customer_texts.append((text, norm))
-        mentioned = amounts(text)
-        if mentioned:
-            self._max_amount = max(self._max_amount, *mentioned)
-
-        # Repeated failure: the customer says a step did not work, or says the same again.
-        last_bot = self._last_bot_index()
-        if last_bot is not None and rules.failure_report.search(norm, keys):
-            self._report_turns.add(last_bot)
-        if len(bag) >= rules.repeat_min_words:
-            for earlier in self._customer_words[-REPEAT_WINDOW:]:
-                overlap = similarity(bag, earlier)
-                if overlap >= rules.repeat_similarity:
-                    self._note(
-                        "repeated_failure",
-                        Reason(
-                            "repeated_failure",
-                            f'Customer had to repeat themselves: "{_quote(text, 70)}"',
-                            round(overlap, 2),
-                            index,
-                        ),
-                        rules.priorities["repeated_failure"],
-                    )
-                    break
-        self._customer_words.append(bag)
-        self._check_failures(index)
-        self._check_value(index, text)
-
-    def _check_failures(self, index: int) -> None:
-        # Failed attempts, plus bot turns that failed without an attempt saying so.
-        failures = len(self._failed_attempts) + len(self._report_turns - self._attempt_turns)
-        if failures >= self.rules.failed_attempts:
-            steps = [a.step.replace("_", " ") for a in self._failed_attempts]
-            detail = f"{failures} bot attempts failed" + (f" ({', '.join(dict.fromkeys(steps))})" if steps else "")
-            self._note(
-                "repeated_failure",
-                Reason("repeated_failure", detail, float(failures), max(index, 0)),
-                self.rules.priorities["repeated_failure"],
-            )
-
-    def _check_value(self, index: int, text: str) -> None:
-        rules = self.rules
-        if not self._problem:
-            return
-        tier = self.customer.tier
-        value = self.customer.lifetime_value or 0.0
-        detail = None
-        if tier in ("vip", "premium"):
-            detail = f"{tier.upper() if tier == 'vip' else tier.capitalize()} customer with a problem"
-        elif value >= rules.high_value_amount:
-            detail = f"Customer's lifetime value is {value:,.0f}"
-        elif self._max_amount >= rules.high_value_amount:
-            detail = f"Amount at stake: {self._max_amount:,.0f}"
-        if detail is not None:
-            self._note(
-                "high_value",
-                Reason("high_value", detail, None, index),
-                rules.priorities["high_value"],
-            )
-
-    # -- deciding --------------------------------------------------------------------------
+    @property
+    def records(self) -> Sequence[MessageRecord]:
+        """Every message's record, in order."""
+        return tuple(self._records)
 
     @property
     def language(self) -> str:
-        if self._language_hits:
-            language = max(self._language_hits, key=self._language_hits.__getitem__)
-            if self._language_hits[language] >= 2:
+        hits = self.evidence.language_hits
+        if hits:
+            language = max(hits, key=hits.__getitem__)
+            if hits[language] >= 2:
                 return language
         return self.given_language or (self.customer.locale or "en").split("-")[0]
-
-    def _facts(self, upto: int) -> tuple[int | None, str | None]:
-        """For the brief: the most telling situation and the first order number, in the first
-        ``upto`` customer messages."""
-        situation: int | None = None
-        order: str | None = None
-        for text, norm in self._customer_texts[:upto]:
-            found = find_situation(norm)
-            if found is not None and (situation is None or found < situation):
-                situation = found
-            if order is None:
-                order = order_number(text)
-        return situation, order
-
-    def _category(self) -> str:
-        for found in self._found.values():
-            if found.category:
-                return found.category  # topics are noted in TOPIC_ORDER within a message
-        if self._areas:
-            ranked = sorted(self._areas.items(), key=lambda kv: (-kv[1], ("billing", "orders", "technical", "account").index(kv[0])))
-            return ranked[0][0]
-        return "general"
-
-    def _sentiment(self) -> Sentiment:
-        scores = self._customer_scores
-        if not scores:
-            return Sentiment(0.0, 0.0)
-        window = scores[-max(2, self.rules.trend_window) :]
-        trend = (window[-1] - window[0]) / (len(window) - 1) if len(window) > 1 else 0.0
-        return Sentiment(scores[-1], trend)
 
     @property
     def decision(self) -> Decision:
         if self._decision is None:
-            self._decision = self._decide()
+            self._decision = decide(self.evidence, self.rules, self.language)
         return self._decision
-
-    def _decide(self) -> Decision:
-        rules = self.rules
-        found = list(self._found.values())
-        reasons = tuple(f.reason for f in found)
-        escalate = bool(found)
-        priority = min((f.priority for f in found), default=4)
-        if len({r.trigger for r in reasons}) >= 3:
-            priority = min(priority, rules.priorities["many_triggers"]) - 1
-        priority -= rules.tier_steps.get(self.customer.tier, 0)
-        priority = max(1, min(4, priority))
-        category = self._category()
-        sentiment = self._sentiment()
-        upto = len(self._customer_texts)
-        failed = self._failed_attempts or [a for a in self._attempts if a.result != "succeeded"]
-        low = min(self._customer_scores[-rules.trend_window :], default=0.0)
-        customer = self.customer
-
-        def brief() -> str:
-            situation, order = self._facts(upto)
-            opening = next((t for t, _ in self._customer_texts[:upto] if len(t.split()) >= 3), None)
-            return compose_brief(customer, category, reasons, situation, order, failed, sentiment, low, opening)
-
-        return Decision(
-            escalate=escalate,
-            priority=priority,
-            queue=rules.queue_for(category, self.customer.tier),
-            category=category,
-            reasons=reasons,
-            sentiment=sentiment,
-            compose_brief=brief,
-            language=self.language,
-            sentiment_source=self._sentiments,
-            sentiment_count=len(self._sentiments),
-        )
 
     @property
     def escalated_at_message(self) -> int | None:
@@ -445,12 +311,46 @@ class Triage:
         attempts: Sequence[Attempt] = (),
         language: str | None = None,
         channel: str | None = None,
-    ) -> Decision:
-        """Triage a whole conversation at once."""
-        session = self.conversation(customer, language, channel)
-        for message in messages:
-            session.add_message(message)
-        for attempt in attempts:
-            session.add_attempt(attempt)
-        return session.decision
+    ) -> ConversationTriage:
+        """Triage a whole conversation at once, on the same path as message by message.
 
+        Attempts given apart from the messages (as ``escalate`` sends them) go with the last
+        message at or before their time (see :func:`pair_attempts`).
+        """
+        session = self.conversation(customer, language, channel)
+        for message, attempt in pair_attempts(messages, attempts):
+            session.add_message(message, attempt)
+        return session
+
+
+def pair_attempts(
+    messages: Sequence[Message], attempts: Iterable[Attempt]
+) -> list[tuple[Message, Attempt | None]]:
+    """Each message with the bot step that belongs to it.
+
+    A step belongs to the last bot message at or before its time (or, with none, to the last
+    message at or before it); a step without a usable time, or earlier than every message, goes
+    with the first bot message. A message takes one step: further ones move on to the messages
+    after it, where they still count for the bot turn they belong to.
+    """
+    slots: list[list[Attempt]] = [[] for _ in messages]
+    if not messages:
+        return []
+    first_bot = next((i for i, m in enumerate(messages) if m.role == "bot"), 0)
+    for attempt in sorted(attempts, key=lambda a: a.at or ""):
+        target = None
+        last_bot = None
+        if attempt.at:
+            for index, message in enumerate(messages):
+                if message.at and message.at > attempt.at:
+                    break
+                target = index
+                if message.role == "bot":
+                    last_bot = index
+        slots[last_bot if last_bot is not None else target if target is not None else first_bot].append(attempt)
+    out: list[tuple[Message, Attempt | None]] = []
+    carry: list[Attempt] = []
+    for message, own in zip(messages, slots, strict=True):
+        carry.extend(own)
+        out.append((message, carry.pop(0) if carry else None))
+    return out

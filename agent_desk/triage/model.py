@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,10 @@ class Reason:
     detail: str
     score: float | None = None
     message_index: int | None = None
+    #: The customer's (or the bot's) words the reason rests on, on one line.
+    quote: str | None = None
+    #: For a sensitive topic: its category (safety, legal, privacy, billing_dispute, cancellation).
+    topic: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"trigger": self.trigger, "detail": self.detail}
@@ -47,6 +51,10 @@ class Reason:
             out["score"] = round(self.score, 3)
         if self.message_index is not None:
             out["message_index"] = self.message_index
+        if self.quote is not None:
+            out["quote"] = self.quote
+        if self.topic is not None:
+            out["topic"] = self.topic
         return out
 
 
@@ -74,14 +82,10 @@ class Decision:
     sentiment: Sentiment
     compose_brief: Callable[[], str] = field(repr=False, compare=False)
     language: str
-    #: Sentiment of every message so far (None for non-customer messages), read lazily from
-    #: the conversation's append-only list so a decision costs the same at any length.
-    sentiment_source: Sequence[float | None] = field(repr=False, compare=False)
-    sentiment_count: int = field(repr=False, compare=False)
-
-    @property
-    def message_sentiments(self) -> tuple[float | None, ...]:
-        return tuple(self.sentiment_source[: self.sentiment_count])
+    #: The kinds of urgency behind ``priority`` (keys of the rules' ``[priority]`` table).
+    kinds: tuple[str, ...] = ()
+    #: calm, frustrated, angry or distressed: the mood the reasons show (the brief says it).
+    mood: str = "calm"
 
     @property
     def brief(self) -> str:

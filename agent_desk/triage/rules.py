@@ -1,4 +1,10 @@
-"""Triage rules: read from a TOML file, checked, with every pattern compiled once."""
+"""Triage rules: thresholds, priorities, queues and operator overrides, read from a TOML file.
+
+The learned model (:mod:`agent_desk.triage.classifier`) reads the customer's language; the rules
+say at what probability each signal counts, what is countable (failed bot turns, repeats, value),
+how urgent each reason is and which queue takes it. Every problem in a file is reported with its
+line and key.
+"""
 
 from __future__ import annotations
 
@@ -10,32 +16,71 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from agent_desk._resources import resource
 from agent_desk.triage._paths import default_rules_path
-from agent_desk.triage.prefilter import IndexedPatterns
+from agent_desk.triage.classifier import MODEL_NAME, ModelError, SignalModel, cached_model
 
-TOPIC_ORDER = ("safety", "legal", "privacy", "compliance", "billing_dispute", "cancellation")
+#: What the model reads in a customer message, and the rules give a threshold for.
+SIGNALS = (
+    "wants_person",
+    "frustration",
+    "distress",
+    "danger",
+    "legal",
+    "privacy",
+    "billing_dispute",
+    "cancel_intent",
+    "multi_issue",
+    "failure_report",
+    "resolved",
+    "problem",
+    "furious",
+    "needs_person",
+)
+#: Signals the corpus's authors do not label; training derives them from their labels.
+#: ``furious``: a frustrated message in a conversation its author made priority 2 for the anger
+#: alone (insults, a rant in capitals), as against ordinary frustration (priority 3).
+#: ``needs_person``: the conversation needs a person by this message, whatever the reason; the
+#: signals that raise reasons fire only with it (see ``GATED``).
+DERIVED = ("furious", "needs_person")
+#: Signals that raise a reason only when ``needs_person`` agrees (at its own threshold).
+GATED = ("wants_person", "frustration", "distress", "danger", "legal", "privacy", "billing_dispute",
+         "cancel_intent", "multi_issue")
+#: Signal -> the category of the sensitive topic it raises.
+TOPIC_SIGNALS = {
+    "danger": "safety",
+    "legal": "legal",
+    "privacy": "privacy",
+    "billing_dispute": "billing_dispute",
+    "cancel_intent": "cancellation",
+}
 TIERS = ("vip", "premium", "standard", "free")
 THRESHOLDS: dict[str, type] = {
     "negative_message": float,
-    "negative_opening": float,
-    "negative_mean": float,
-    "trend_window": int,
+    "problem_sentiment": float,
     "failed_attempts": int,
     "repeat_similarity": float,
     "repeat_min_words": int,
+    "high_value_lifetime": float,
     "high_value_amount": float,
-    "multi_issue_areas": int,
 }
+#: Priority of each kind of reason (see the default rules file for what each means).
 PRIORITIES = (
+    "danger",
+    "legal",
+    "leaving_high_value",
+    "billing_dispute",
+    "privacy",
+    "distress",
+    "furious",
     "explicit_request",
-    "negative_sentiment",
-    "strongly_negative",
+    "frustration",
     "repeated_failure",
-    "high_value",
     "multi_issue",
-    "many_triggers",
+    "cancellation",
+    "high_value",
+    "calm_request",
 )
-AREAS = ("billing", "orders", "technical", "account", "problem", "multi")
 
 
 class RulesError(ValueError):
@@ -43,26 +88,11 @@ class RulesError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class PatternSet:
-    """Patterns of every language behind a word index, plus exclusions."""
+class Override:
+    """Operator patterns for one signal: ``match`` makes it fire, ``not`` keeps it quiet."""
 
-    match: IndexedPatterns
+    match: re.Pattern[str] | None
     exclude: re.Pattern[str] | None
-
-    def search(self, text: str, words: set[str]) -> re.Match[str] | None:
-        """First match in normalised ``text`` (``words`` from :func:`index_words`), unless excluded."""
-        found = self.match.search(text, words)
-        if found is None or (self.exclude is not None and self.exclude.search(text)):
-            return None
-        return found
-
-
-@dataclass(frozen=True, slots=True)
-class Topic:
-    name: str
-    category: str
-    priority: int
-    patterns: PatternSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,23 +100,18 @@ class Rules:
     """Everything triage decides by. Build with :func:`load_rules` or :func:`default_rules`."""
 
     source: str
+    model: SignalModel
+    signals: Mapping[str, float]
     negative_message: float
-    negative_opening: float
-    negative_mean: float
-    trend_window: int
+    problem_sentiment: float
     failed_attempts: int
     repeat_similarity: float
     repeat_min_words: int
+    high_value_lifetime: float
     high_value_amount: float
-    multi_issue_areas: int
-    lexicon: Mapping[str, float]  # single words
-    lexicon_phrases: tuple[tuple[str, float], ...]  # several words ("fed up", "n'importe quoi")
-    explicit: PatternSet
-    failure_report: PatternSet
-    topics: tuple[Topic, ...]
-    areas: Mapping[str, IndexedPatterns]
+    high_value_tiers: frozenset[str]
     priorities: Mapping[str, int]
-    tier_steps: Mapping[str, int]
+    overrides: Mapping[str, Override]
     queues: Mapping[str, str]
     vip_queue: str
     vip_tiers: frozenset[str]
@@ -135,8 +160,8 @@ class _Reader:
         where = f"{self.source}, line {line}" if line else self.source
         return RulesError(f"{where}: key '{name}': {problem}")
 
-    def table(self, data: Mapping[str, Any], section: str, key: str) -> Mapping[str, Any]:
-        value = data.get(key)
+    def table(self, data: Mapping[str, Any], section: str, key: str, required: bool = True) -> Mapping[str, Any]:
+        value = data.get(key, None if required else {})
         if not isinstance(value, dict):
             raise self.fail(section, key, "missing or not a table")
         return value
@@ -146,6 +171,11 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and not isinstance(value, int)):
             raise self.fail(section, key, f"must be {'a whole number' if kind is int else 'a number'}")
         return kind(value)
+
+    def known(self, data: Mapping[str, Any], section: str, allowed: tuple[str, ...] | dict[str, Any]) -> None:
+        for key in data:
+            if key not in allowed:
+                raise self.fail(section, key, f"unknown key (known: {', '.join(allowed)})")
 
     def patterns(self, data: Mapping[str, Any], section: str, key: str) -> re.Pattern[str] | None:
         value = data.get(key, [])
@@ -160,17 +190,38 @@ class _Reader:
                 raise self.fail(section, key, f"bad regular expression {pattern!r}: {error}") from None
         return re.compile("|".join(f"(?:{p})" for p in value)) if value else None
 
-    def pattern_set(self, data: Mapping[str, Any], section: str, skip: tuple[str, ...] = ()) -> PatternSet:
-        sources = []
-        for language in [k for k in data if k not in ("not", *skip)]:
-            if self.patterns(data, section, language) is not None:  # checks every pattern
-                value = data[language]
-                sources.extend([value] if isinstance(value, str) else value)
-        return PatternSet(IndexedPatterns.build(sources), self.patterns(data, section, "not"))
+    def tiers(self, data: Mapping[str, Any], section: str, key: str, default: list[str]) -> frozenset[str]:
+        value = data.get(key, default)
+        if not isinstance(value, list) or not all(v in TIERS for v in value):
+            raise self.fail(section, key, f"must be a list of tiers ({', '.join(TIERS)})")
+        return frozenset(value)
 
 
-def parse_rules(text: str, source: str = "<rules>") -> Rules:
+def _model(r: _Reader, data: Mapping[str, Any], base: Path | None) -> SignalModel:
+    table = r.table(data, "", "model", required=False)
+    r.known(table, "model", ("file",))
+    name = table.get("file", MODEL_NAME)
+    if not isinstance(name, str) or not name:
+        raise r.fail("model", "file", "must be the path of a model file")
+    path = Path(name)
+    if not path.is_absolute():
+        beside = base / path if base is not None else None
+        path = beside if beside is not None and beside.is_file() else resource(name)
+    try:
+        model = cached_model(str(path))
+    except ModelError as error:
+        raise r.fail("model", "file", str(error)) from None
+    missing = [s for s in SIGNALS if s not in model.labels]
+    if missing:
+        raise r.fail("model", "file", f"the model has no head for {', '.join(missing)}")
+    return model
+
+
+def parse_rules(text: str, source: str = "<rules>", base: Path | None = None) -> Rules:
     """Check and compile rules given as TOML text.
+
+    Args:
+        base: the folder a relative model path is looked up in first (the rules file's).
 
     Raises:
         RulesError: naming the line and key of the first problem.
@@ -180,97 +231,71 @@ def parse_rules(text: str, source: str = "<rules>") -> Rules:
     except tomllib.TOMLDecodeError as error:
         raise RulesError(f"{source}: {error}") from None
     r = _Reader(text, source)
-    known = {"thresholds", "sentiment", "explicit_request", "failure_report", "topics", "areas", "priority", "queues"}
-    for key in data:
-        if key not in known:
-            raise r.fail(key, None, f"unknown section (known: {', '.join(sorted(known))})")
+    r.known(data, "", ("model", "signals", "thresholds", "priority", "overrides", "queues"))
+
+    signals_table = r.table(data, "", "signals")
+    r.known(signals_table, "signals", SIGNALS)
+    signals = {}
+    for name in SIGNALS:
+        value = r.number(signals_table, "signals", name, float)
+        if not 0 < value <= 1:
+            raise r.fail("signals", name, "a probability above 0 and at most 1")
+        signals[name] = value
+
     thresholds = r.table(data, "", "thresholds")
-    for key in thresholds:
-        if key not in THRESHOLDS:
-            raise r.fail("thresholds", key, "unknown threshold")
+    r.known(thresholds, "thresholds", (*THRESHOLDS, "high_value_tiers"))
     values = {key: r.number(thresholds, "thresholds", key, kind) for key, kind in THRESHOLDS.items()}
-    for key in ("negative_message", "negative_opening", "negative_mean"):
+    for key in ("negative_message", "problem_sentiment"):
         if not -1 <= values[key] <= 0:
             raise r.fail("thresholds", key, "sentiment thresholds lie between -1 and 0")
-    if values["failed_attempts"] < 1 or values["trend_window"] < 2:
-        raise r.fail("thresholds", "failed_attempts", "failed_attempts >= 1 and trend_window >= 2")
-
-    lexicon_table = r.table(data, "", "sentiment").get("lexicon", {})
-    if not isinstance(lexicon_table, dict):
-        raise r.fail("sentiment", "lexicon", "must be a table of word = score")
-    lexicon = []
-    for word, score in lexicon_table.items():
-        if isinstance(score, bool) or not isinstance(score, int | float) or not -1 <= score <= 1:
-            raise r.fail("sentiment", "lexicon", f"score of {word!r} must be a number from -1 to 1")
-        lexicon.append((word, float(score)))
-
-    topics_table = r.table(data, "", "topics")
-    topics = []
-    for name, body in topics_table.items():
-        section = f"topics.{name}"
-        if not isinstance(body, dict):
-            raise r.fail(section, None, "must be a table")
-        category = body.get("category")
-        if not isinstance(category, str) or not category:
-            raise r.fail(section, "category", "must be a category name")
-        priority = r.number(body, section, "priority", int)
-        if not 1 <= priority <= 4:
-            raise r.fail(section, "priority", "must be 1 to 4")
-        topics.append(Topic(name, category, priority, r.pattern_set(body, section, ("category", "priority"))))
-    order = {name: i for i, name in enumerate(TOPIC_ORDER)}
-    topics.sort(key=lambda t: order.get(t.name, len(order)))
-
-    areas_table = r.table(data, "", "areas")
-    areas = {}
-    for name in AREAS:
-        if r.patterns(areas_table, "areas", name) is None:
-            raise r.fail("areas", name, "needs at least one pattern")
-        value = areas_table[name]
-        areas[name] = IndexedPatterns.build([value] if isinstance(value, str) else value)
+    if values["failed_attempts"] < 1:
+        raise r.fail("thresholds", "failed_attempts", "at least 1")
+    if not 0 < values["repeat_similarity"] <= 1:
+        raise r.fail("thresholds", "repeat_similarity", "an overlap above 0 and at most 1")
+    high_value_tiers = r.tiers(thresholds, "thresholds", "high_value_tiers", ["vip", "premium"])
 
     priority_table = r.table(data, "", "priority")
+    r.known(priority_table, "priority", PRIORITIES)
     priorities = {}
     for name in PRIORITIES:
         value = r.number(priority_table, "priority", name, int)
         if not 1 <= value <= 4:
             raise r.fail("priority", name, "must be 1 to 4")
         priorities[name] = value
-    tier_table = priority_table.get("tier", {})
-    if not isinstance(tier_table, dict):
-        raise r.fail("priority", "tier", "must be a table of tier = steps")
-    tier_steps = {}
-    for tier in tier_table:
-        if tier not in TIERS:
-            raise r.fail("priority.tier", tier, f"unknown tier (known: {', '.join(TIERS)})")
-        tier_steps[tier] = r.number(tier_table, "priority.tier", tier, int)
+
+    overrides_table = r.table(data, "", "overrides", required=False)
+    r.known(overrides_table, "overrides", tuple(s for s in SIGNALS if s not in DERIVED))
+    overrides = {}
+    for name, body in overrides_table.items():
+        section = f"overrides.{name}"
+        if not isinstance(body, dict):
+            raise r.fail(section, None, "must be a table with 'match' and/or 'not'")
+        r.known(body, section, ("match", "not"))
+        overrides[name] = Override(r.patterns(body, section, "match"), r.patterns(body, section, "not"))
 
     queues_table = dict(r.table(data, "", "queues"))
     vip_queue = queues_table.pop("vip_queue", "vip")
-    vip_tiers = queues_table.pop("vip_tiers", ["vip"])
-    if not isinstance(vip_queue, str) or not isinstance(vip_tiers, list):
-        raise r.fail("queues", "vip_queue", "vip_queue is a queue name and vip_tiers a list of tiers")
+    if not isinstance(vip_queue, str) or not vip_queue:
+        raise r.fail("queues", "vip_queue", "must be a queue name")
+    vip_tiers = r.tiers(queues_table, "queues", "vip_tiers", ["vip"])
+    queues_table.pop("vip_tiers", None)
     for key, value in queues_table.items():
         if not isinstance(value, str) or not value:
             raise r.fail("queues", key, "must be a queue name")
-    if "general" not in queues_table:
-        raise r.fail("queues", None, "needs a 'general' queue for conversations of no known category")
-    for topic in topics:
-        if topic.category not in queues_table:
-            raise r.fail(f"topics.{topic.name}", "category", f"no queue for category {topic.category!r} in [queues]")
+    for category in ("general", *TOPIC_SIGNALS.values(), "compliance"):
+        if category not in queues_table:
+            raise r.fail("queues", None, f"needs a queue for category {category!r}")
 
     return Rules(
         source=source,
-        lexicon={w: v for w, v in lexicon if re.fullmatch(r"[a-z0-9]+", w)},
-        lexicon_phrases=tuple((w, v) for w, v in lexicon if not re.fullmatch(r"[a-z0-9]+", w)),
-        explicit=r.pattern_set(r.table(data, "", "explicit_request"), "explicit_request"),
-        failure_report=r.pattern_set(r.table(data, "", "failure_report"), "failure_report"),
-        topics=tuple(topics),
-        areas=areas,
+        model=_model(r, data, base),
+        signals=signals,
+        high_value_tiers=high_value_tiers,
         priorities=priorities,
-        tier_steps=tier_steps,
+        overrides=overrides,
         queues=queues_table,
         vip_queue=vip_queue,
-        vip_tiers=frozenset(vip_tiers),
+        vip_tiers=vip_tiers,
         **values,
     )
 
@@ -286,7 +311,7 @@ def load_rules(path: str | Path) -> Rules:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise RulesError(f"{path}: cannot read: {error.strerror or error}") from None
-    return parse_rules(text, str(path))
+    return parse_rules(text, str(path), path.resolve().parent)
 
 
 @lru_cache(maxsize=1)

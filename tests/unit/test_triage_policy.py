@@ -1,217 +1,231 @@
-"""Triage on hand-written conversations: what escalates, how urgent, where to, and why."""
+"""The escalation policy: what each reason means for priority, category, mood and brief.
+
+These tests fix the model's say with the operator overrides of a rules file and a model that
+never fires by itself, so they pin the policy, not the model (the model is judged on the corpus,
+in test_triage_eval.py): see tests/support/triage_rules.py.
+"""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from agent_desk.triage import Attempt, Customer, Message, Triage, message_sentiment
+from agent_desk.triage import Attempt, Customer, Message, Triage, load_rules, pair_attempts
+from agent_desk.triage._paths import default_rules_path
+from agent_desk.triage.brief import CATEGORY_PHRASES
+from tests.support.triage_rules import marked_rules
 
 AT = "2026-11-20T10:00:00Z"
-triage = Triage()
 
 
-def run(turns, tier="standard", name="Alex Morgan", ltv=None, language=None):
-    """Feed (role, text[, attempt result]) turns; returns (decision, index it escalated at)."""
-    session = triage.conversation(Customer("c-1", name, tier, ltv), language)
-    first = None
-    for index, turn in enumerate(turns):
-        role, text = turn[0], turn[1]
-        attempt = Attempt(turn[3] if len(turn) > 3 else "troubleshoot", turn[2], AT) if len(turn) > 2 else None
-        decision = session.add_message(Message(role, text, AT), attempt)
-        if decision.escalate and first is None:
-            first = index
-    return session.decision, first
+@pytest.fixture(scope="module")
+def triage(tmp_path_factory: pytest.TempPathFactory) -> Triage:
+    return Triage(load_rules(marked_rules(tmp_path_factory.mktemp("rules"))))
+
+
+def run(triage, turns, tier="standard", name="Alex Morgan", ltv=None):
+    """Feed (role, text[, step result[, step]]) turns; returns (decision, index it escalated at)."""
+    session = triage.conversation(Customer("c-1", name, tier, ltv), "en")
+    for role, text, *step in turns:
+        attempt = Attempt(step[1] if len(step) > 1 else "troubleshoot", step[0], AT) if step else None
+        session.add_message(Message(role, text, AT), attempt)
+    return session.decision, session.escalated_at_message
 
 
 def triggers(decision):
     return {r.trigger for r in decision.reasons}
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "can i talk to a real person please",
-        "I want to speak with your manager",
-        "AGENT",
-        "humna please",
-        "get me an operator",
-        "put me through to someone who can actually help",
-        "Ich möchte bitte mit einem Mitarbeiter sprechen",
-        "Quiero hablar con una persona",
-        "Je voudrais parler à un conseiller",
-        "kann ich mit nem menschen reden",
-    ],
-)
-def test_asking_for_a_person_escalates_at_once(text):
-    decision, at = run([("customer", "My router drops the connection every hour"),
-                        ("bot", "Let's restart it.", "unknown"), ("customer", text)])
-    assert at == 2 and "explicit_request" in triggers(decision)
-    reason = next(r for r in decision.reasons if r.trigger == "explicit_request")
-    assert reason.message_index == 2 and text[:20] in reason.detail
+def test_a_conversation_with_nothing_wrong_stays_with_the_bot(triage):
+    decision, at = run(triage, [("customer", "where is my order?"), ("bot", "It arrives Thursday.", "succeeded"),
+                                ("customer", "SOLVED thanks")])
+    assert at is None and not decision.reasons and decision.mood == "calm"
+    assert decision.brief.endswith("customer is calm.")
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "trigger", "category", "queue", "priority"),
     [
-        "I work in human resources and need a copy of last month's invoice",
-        "are you a bot? just curious. anyway, where is my order?",
-        "where do I enter my affiliate agent code?",
-        "the person who delivered it was lovely, thanks",
+        ("the heater HURT my son", "sensitive_topic", "safety", "compliance", 1),
+        ("my LAWYER will write to you", "sensitive_topic", "legal", "compliance", 1),
+        ("tell me what MYDATA you hold", "sensitive_topic", "privacy", "compliance", 2),
+        ("I DISPUTE this charge", "sensitive_topic", "billing_dispute", "billing", 2),
+        ("I am LEAVING you at the end of the month", "sensitive_topic", "cancellation", "retention", 3),
+        ("GRIEVING, my mother died", "negative_sentiment", "general", "general", 2),
+        ("so ANNOYED with this", "negative_sentiment", "general", "general", 3),
+        ("SEVERAL things are wrong", "multi_issue", "general", "general", 3),
     ],
 )
-def test_look_alikes_of_a_request_for_a_person_do_not_escalate(text):
-    decision, at = run([("customer", text), ("bot", "Sure, here you go."), ("customer", "great, thanks!")])
-    assert at is None, decision.reasons
+def test_each_reason_has_its_priority_category_and_queue(triage, text, trigger, category, queue, priority):
+    decision, at = run(triage, [("customer", text)])
+    assert at == 0 and trigger in triggers(decision)
+    assert (decision.category, decision.queue, decision.priority) == (category, queue, priority)
 
 
-def test_a_bot_doing_its_job_is_left_alone():
-    for turns in (
-        [("customer", "where is my order #A-10293?"), ("bot", "It arrives Thursday.", "succeeded", "lookup"),
-         ("customer", "perfect, thank you")],
-        [("customer", "forgot my password"), ("bot", "I sent a reset link.", "succeeded", "reset"),
-         ("customer", "got it, works now")],
-        [("customer", "ugh, the app keeps logging me out"), ("bot", "Update to 5.2 please."),
-         ("customer", "ok that fixed it, thanks")],
-        [("customer", "Wo ist mein Paket?"), ("bot", "Es kommt morgen."), ("customer", "Super, danke!")],
-    ):
-        decision, at = run(turns)
-        assert at is None, decision.reasons
+def test_asking_for_a_person_is_ordinary_with_a_problem_and_calm_without(triage):
+    with_problem, _ = run(triage, [("customer", "my parcel is DENTED"), ("bot", "Sorry to hear that."),
+                                   ("customer", "a PERSON please")])
+    calm, _ = run(triage, [("customer", "we'd like a quote for 200 mugs"), ("bot", "Sales prepares quotes."),
+                           ("customer", "could a PERSON from sales call me next week")])
+    assert with_problem.priority == 3 and calm.priority == 4
+    assert "customer is calm and wants a person" in calm.brief
 
 
-def test_anger_after_the_bot_answered_escalates_with_a_readable_reason():
-    decision, at = run([
-        ("customer", "my order never arrived"),
-        ("bot", "Parcels are sometimes left with neighbours."),
-        ("customer", "I checked. This is absolutely ridiculous, worst service ever!!"),
-    ])
-    assert at == 2 and "negative_sentiment" in triggers(decision)
-    assert decision.sentiment.compound < -0.6
-    assert message_sentiment("Das ist eine Frechheit, ich bin wütend!") < -0.6
-    assert message_sentiment("Bitte schicken Sie die Lieferung an die Packstation") > -0.3
+def test_the_customers_tier_ranks_but_does_not_make_a_case_urgent(triage):
+    turns = [("customer", "my parcel is DENTED and late"), ("bot", "Sorry!"), ("customer", "a PERSON please")]
+    standard, _ = run(triage, turns, tier="standard")
+    vip, _ = run(triage, turns, tier="vip", name="Dana Whitfield")
+    assert standard.priority == vip.priority == 3
+    assert vip.queue == "vip" and standard.queue != "vip"
+    assert "high_value" in triggers(vip) and "high_value" not in triggers(standard)
 
 
-def test_two_failed_bot_attempts_or_a_loop_escalate():
-    decision, at = run([
+def test_a_high_value_customer_leaving_is_priority_one_an_ordinary_one_is_not(triage):
+    leaving = [("customer", "we are LEAVING at renewal unless someone senior calls us")]
+    assert run(triage, leaving, tier="vip")[0].priority == 1
+    assert run(triage, leaving, tier="standard", ltv=2500.0)[0].priority == 1
+    assert run(triage, leaving, tier="standard", ltv=200.0)[0].priority == 3
+
+
+def test_a_high_value_customer_needs_a_problem_not_just_a_question(triage):
+    question, at = run(triage, [("customer", "what are your opening hours?"), ("bot", "9 to 5."),
+                                ("customer", "thank you")], tier="vip")
+    assert at is None
+    problem, at = run(triage, [("customer", "the 12 bottles (1,400 EUR) for our gala tonight arrived DENTED")],
+                      tier="vip")
+    assert at == 0 and triggers(problem) == {"high_value"} and problem.priority == 3
+    # A milder problem gets the bot's one try first: settled, it stays; not settled, it goes.
+    settled, at = run(triage, [("customer", "my parcel is DENTED at the corner"), ("bot", "A new one ships today."),
+                               ("customer", "SOLVED, thank you")], tier="vip")
+    assert at is None
+    unsettled, at = run(triage, [("customer", "my parcel is DENTED at the corner"), ("bot", "A new one ships today."),
+                                 ("customer", "I need it for tomorrow morning")], tier="vip")
+    assert at == 2 and triggers(unsettled) == {"high_value"}
+    amount, at = run(triage, [("customer", "my laptop (2,399 EUR) arrived DENTED")])
+    assert at == 0 and "high_value" in triggers(amount)
+    assert "2,399" in next(r.detail for r in amount.reasons if r.trigger == "high_value")
+
+
+def test_two_failed_bot_turns_escalate_and_name_the_steps(triage):
+    decision, at = run(triage, [
         ("customer", "my smart plug won't pair"),
         ("bot", "Hold the button for 5 seconds.", "failed", "reset_button"),
         ("customer", "ok"),
         ("bot", "Please move it closer to the router.", "failed", "move_closer"),
     ])
-    assert at == 3 and "repeated_failure" in triggers(decision)
-    assert "reset button" in next(r for r in decision.reasons if r.trigger == "repeated_failure").detail
-    looped, at = run([
+    assert at == 3 and triggers(decision) == {"repeated_failure"}
+    assert "reset button" in decision.reasons[0].detail and "move closer" in decision.reasons[0].detail
+    assert "bot tried reset button and move closer without success" in decision.brief
+    assert decision.mood == "frustrated"
+
+
+def test_a_failed_step_the_customer_also_reports_counts_once(triage):
+    decision, at = run(triage, [
+        ("customer", "the app crashes"),
+        ("bot", "Please reinstall it.", "failed", "reinstall"),
+        ("customer", "NOTWORKING, still crashes"),
+    ])
+    assert at is None, decision.reasons
+    # The same failure sent as a step with the customer's message (as `observe` may send it).
+    session = triage.conversation(Customer("c-1", "Alex Morgan"), "en")
+    session.add_message(Message("customer", "the app crashes", AT))
+    session.add_message(Message("bot", "Please reinstall it.", AT))
+    session.add_message(Message("customer", "NOTWORKING, still crashes", AT), Attempt("reinstall", "failed", AT))
+    assert session.escalated_at_message is None
+    # A second failure does escalate.
+    decision, at = run(triage, [
+        ("customer", "the app crashes"),
+        ("bot", "Please reinstall it.", "failed", "reinstall"),
+        ("customer", "NOTWORKING, still crashes"),
+        ("bot", "Please restart your phone."),
+        ("customer", "NOTWORKING either"),
+    ])
+    assert at == 4 and "repeated_failure" in triggers(decision)
+
+
+def test_a_bot_that_repeats_itself_is_a_failed_turn(triage):
+    decision, at = run(triage, [
         ("customer", "the discount code SPRING20 is rejected"),
         ("bot", "You can enter discount codes on the payment page."),
         ("customer", "I did, it says invalid"),
         ("bot", "You can enter discount codes on the payment page."),
     ])
-    assert at == 3 and "repeated_failure" in triggers(looped)
+    assert at == 3 and "repeated_failure" in triggers(decision)
+    assert decision.reasons[0].message_index == 3
 
 
-@pytest.mark.parametrize(
-    ("text", "category", "queue", "priority"),
-    [
-        ("my charger started smoking and burned the carpet", "safety", "compliance", 1),
-        ("if this isn't fixed I will take you to small claims court", "legal", "compliance", 1),
-        ("please delete all my personal data under GDPR", "privacy", "compliance", 2),
-        ("you charged my card twice for the same order", "billing_dispute", "billing", 2),
-        ("I want to cancel my subscription today", "cancellation", "retention", 3),
-        ("Me cobraron dos veces el pedido", "billing_dispute", "billing", 2),
-        ("Je veux résilier mon abonnement", "cancellation", "retention", 3),
-        ("Der Wasserkocher hat gequalmt und der Stecker ist geschmolzen", "safety", "compliance", 1),
-    ],
-)
-def test_sensitive_topics_route_by_category(text, category, queue, priority):
-    decision, at = run([("customer", text)])
-    assert at == 0 and "sensitive_topic" in triggers(decision)
-    assert (decision.category, decision.queue, decision.priority) == (category, queue, priority)
+def test_a_customer_who_has_to_say_it_again_is_a_failed_turn(triage):
+    decision, at = run(triage, [
+        ("customer", "I need the invoice for March sent to accounting"),
+        ("bot", "Here is our FAQ about invoices."),
+        ("customer", "I need the invoice for March sent to accounting please"),
+        ("bot", "Invoices can be found in your account."),
+        ("customer", "NOTWORKING, the March one is not there"),
+    ])
+    assert at == 4 and "repeated_failure" in triggers(decision)
 
 
-def test_not_cancelling_and_cancelling_an_order_are_not_retention_cases():
-    for text in ("I'm not going to cancel my subscription, just move the renewal date",
-                 "can I cancel my order #A-1234 before it ships?"):
-        decision, _ = run([("customer", text), ("bot", "Sure, done."), ("customer", "thanks")])
-        assert "sensitive_topic" not in triggers(decision)
+def test_steps_sent_apart_are_paired_with_their_messages_once_each():
+    messages = [Message("customer", "a", "2026-11-20T10:00:00Z"), Message("bot", "b", "2026-11-20T10:00:10Z"),
+                Message("customer", "c", "2026-11-20T10:00:20Z"), Message("bot", "d", "2026-11-20T10:00:30Z")]
+    first = Attempt("one", "failed", "2026-11-20T10:00:11Z")
+    second = Attempt("two", "failed", "2026-11-20T10:00:31Z")
+    untimed = Attempt("three", "failed", "")
+    paired = pair_attempts(messages, [second, untimed, first])
+    assert [a.step if a else None for _, a in paired] == ["three", "one", None, "two"] or \
+        [a.step if a else None for _, a in paired] == [None, "three", "one", "two"]
+    assert sorted(a.step for _, a in paired if a) == ["one", "three", "two"]
 
 
-def test_vip_with_a_real_problem_goes_to_the_vip_queue_but_not_a_trivial_question():
-    decision, at = run([("customer", "the 12 bottles for our gala haven't arrived, order #A-90001")], tier="vip",
-                       name="Dana Whitfield")
-    assert at == 0 and "high_value" in triggers(decision) and decision.queue == "vip"
-    assert decision.priority <= 2
-    quiet, at = run([("customer", "what are your opening hours on Saturday?"),
-                     ("bot", "9:00 to 17:00."), ("customer", "thank you")], tier="vip")
-    assert at is None
-    legal, _ = run([("customer", "my lawyer will contact you about this contract")], tier="vip")
-    assert legal.queue == "compliance"  # compliance matters stay with compliance
+def test_mood_brief_and_reasons_never_disagree(triage):
+    cases = [
+        [("customer", "so ANNOYED, this is the third time")],
+        [("customer", "GRIEVING, my father died and the bills keep coming")],
+        [("customer", "I want to cancel this order"), ("bot", "Done."), ("customer", "SOLVED thanks")],
+        [("customer", "my LAWYER friend recommended you"), ("bot", "Nice!"), ("customer", "a PERSON please")],
+    ]
+    for turns in cases:
+        decision, _ = run(triage, turns)
+        topics = {r.topic for r in decision.reasons if r.topic}
+        negative = "negative_sentiment" in triggers(decision)
+        assert (decision.mood in ("angry", "frustrated", "distressed")) == (
+            negative or "repeated_failure" in triggers(decision))
+        assert f"customer is {decision.mood}" in decision.brief
+        for category in ("cancellation", "legal", "safety", "privacy", "billing_dispute"):
+            if CATEGORY_PHRASES[category] in decision.brief:
+                assert category in topics, decision.brief
+        for reason in decision.reasons:
+            if reason.trigger == "negative_sentiment":
+                assert reason.score is not None and reason.score <= -0.3
 
 
-def test_a_large_amount_at_stake_is_high_value():
-    decision, at = run([("customer", "My order #A-77310 (laptop, 2,399 EUR) shows delivered but I never got it")])
-    assert at == 0 and "high_value" in triggers(decision)
+def test_every_reason_carries_its_message_score_and_quote(triage):
+    decision, _ = run(triage, [("customer", "hello"), ("bot", "Hi!"), ("customer", "I DISPUTE this, a PERSON now")])
+    assert {r.trigger for r in decision.reasons} == {"sensitive_topic", "explicit_request"}
+    for reason in decision.reasons:
+        wire = reason.to_dict()
+        assert wire["message_index"] == 2 and wire["quote"] == "I DISPUTE this, a PERSON now"
+        assert "score" in wire
 
 
-def test_several_issues_at_once():
-    decision, at = run([("customer", "two things: my parcel is late and I was billed for express shipping")])
-    assert at == 0 and "multi_issue" in triggers(decision)
-
-
-def test_priority_combines_triggers_and_tier():
-    plain, _ = run([("customer", "my wifi keeps dropping"), ("bot", "Restart it."),
-                    ("customer", "can I talk to a person")])
-    vip, _ = run([("customer", "my wifi keeps dropping"), ("bot", "Restart it."),
-                  ("customer", "can I talk to a person")], tier="vip")
-    assert plain.priority == 3 and vip.priority == 2
-
-
-def test_language_is_detected_for_routing():
-    decision, _ = run([("customer", "Bonjour, je ne reçois pas mes factures, c'est pour mon entreprise")])
-    assert decision.language == "fr"
-    decision, _ = run([("customer", "ok")], language="pt-BR")
-    assert decision.language == "pt-BR"
-
-
-BRIEF_CASES = [
-    ([("customer", "I was charged twice for order #A-1029"), ("bot", "I re-sent the receipt.", "failed", "resend_receipt"),
-      ("customer", "I don't want a receipt, I want a human now!")], "vip", "Dana Whitfield"),
-    ([("customer", "x " * 400)], "standard", "Maximiliane Alexandra von Hohenzollern-Sigmaringen-Wittelsbach"),
-    ([("customer", "my lawyer will be in touch"), ("bot", "Sorry to hear.", "failed", "apologise_and_offer_voucher"),
-      ("bot", "Could you try again?", "failed", "reset_account_preferences_and_clear_cached_credentials")],
-     "premium", "Bartholomew Fitzgerald-Worthington"),
-]
-
-
-@pytest.mark.parametrize(("turns", "tier", "name"), BRIEF_CASES)
-def test_brief_is_one_short_sentence_never_cut_mid_word(turns, tier, name):
-    decision, _ = run(turns, tier=tier, name=name)
+def test_brief_is_one_short_sentence_never_cut_mid_word(triage):
+    long_name = "Maximiliane Alexandra von Hohenzollern-Sigmaringen-Wittelsbach"
+    decision, _ = run(triage, [("customer", "x " * 400 + "PERSON"),
+                               ("bot", "Could you try again?", "failed", "reset_account_preferences_and_cache"),
+                               ("bot", "Once more?", "failed", "apologise_and_offer_a_voucher_for_next_time")],
+                      tier="premium", name=long_name)
     brief = decision.brief
     assert len(brief) <= 160 and brief.endswith(".") and brief[0].isupper() and "  " not in brief
-    # Every word is whole: it comes from the name, the steps, the customer's words or the templates.
-    from agent_desk.triage import brief as brief_module
-
-    source = " ".join([name, *(t[3] if len(t) > 3 else "troubleshoot" for t in turns if len(t) > 2),
-                       *brief_module.CATEGORY_PHRASES.values(), *(p for _, p in brief_module.SITUATIONS),
-                       "VIP premium bot tried and without success bot's fixes failed answers did not help",
-                       "could customer is calm frustrated angry wants a person on order #A-1029 writes",
-                       *(t[1] for t in turns if t[0] == "customer")])
-    vocabulary = set(re.findall(r"[\w#'-]+", source.replace("_", " ")))
-    assert set(re.findall(r"[\w#'-]+", brief)) <= vocabulary
+    words = set(re.findall(r"[\w'-]+", brief))
+    source = " ".join([long_name, "x premium bot bot's tried and without success fixes failed could not help customer is",
+                       "frustrated wants a person writes reset account preferences cache apologise offer voucher for",
+                       "next time", *CATEGORY_PHRASES.values()])
+    assert words <= set(re.findall(r"[\w'-]+", source.replace("_", " ")))
 
 
-def test_brief_says_who_what_what_the_bot_tried_and_the_mood():
-    decision, _ = run(BRIEF_CASES[0][0], tier="vip", name="Dana Whitfield")
-    assert decision.brief == (
-        "Dana Whitfield (VIP) was charged twice on order #A-1029; bot tried resend receipt "
-        "without success; customer is calm and wants a person."
-    )
-
-
-def test_brief_quotes_the_customer_when_nothing_more_specific_is_known():
-    decision, _ = run([("customer", "hi"), ("customer", "the discount code SPRING20 doesn't work at checkout"),
-                       ("bot", "Codes go on the payment page."), ("customer", "can I talk to a person")])
-    assert decision.brief == (
-        'Alex Morgan writes "the discount code SPRING20 doesn\'t work at checkout"; '
-        "customer is calm and wants a person."
-    )
+def test_the_shipped_rules_file_reads_and_routes_to_the_documented_queues():
+    triage = Triage()
+    assert {"billing", "technical", "orders", "retention", "compliance", "general", "vip"} <= set(triage.queues)
+    assert Path(triage.rules.source) == default_rules_path()
