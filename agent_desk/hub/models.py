@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Meta(SQLModel, table=True):
@@ -92,3 +92,8 @@ class ConversationRow(SQLModel, table=True):
     resolved_by_bot: bool | None = None
     escalated_at: str | None = None
     handoff_id: str | None = None
+    #: The handoff fields the source set itself (JSON list): re-triage leaves those alone.
+    overrides: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    #: Each handoff of this conversation (JSON list): the message its watch started at
+    #: (``from``), the one it escalated at (``at``) and its id; for ``triage replay``.
+    segments: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))

@@ -40,20 +40,10 @@ from agent_desk.protocol.frames import RequestError
 from agent_desk.protocol.messages import encode, handoff_size, result_error, result_ok
 from agent_desk.protocol.timefmt import format_time, parse_time
 from agent_desk.protocol.visibility import can_see
-from agent_desk.triage import (
-    Attempt as TAttempt,
-)
-from agent_desk.triage import (
-    ConversationTriage,
-    Decision,
-    Triage,
-)
-from agent_desk.triage import (
-    Customer as TCustomer,
-)
-from agent_desk.triage import (
-    Message as TMessage,
-)
+from agent_desk.triage import Attempt as TAttempt
+from agent_desk.triage import ConversationTriage, Decision, Triage, pair_attempts
+from agent_desk.triage import Customer as TCustomer
+from agent_desk.triage import Message as TMessage
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +82,24 @@ def _t_attempt(attempt: Mapping[str, Any]) -> TAttempt:
     return TAttempt(
         step=attempt["step"], result=attempt["result"], at=attempt["at"], detail=attempt.get("detail")
     )
+
+
+def _t_turns(messages: list[dict[str, Any]], attempts: list[dict[str, Any]]) -> list[tuple[TMessage, TAttempt | None]]:
+    """Stored messages with the bot step each came with, as triage takes them.
+
+    Messages keep the step they arrived with (``attempt``). Stores written before that kept
+    steps apart; those steps are paired by time, within the watched messages only.
+    """
+    turns = [(_t_message(m), _t_attempt(m["attempt"]) if m.get("attempt") else None) for m in messages]
+    if attempts and messages and not any(m.get("attempt") for m in messages):
+        first = messages[0]["at"]
+        loose = [_t_attempt(a) for a in attempts if a.get("at", "") >= first]
+        return pair_attempts([t for t, _ in turns], loose)
+    return turns
+
+
+#: A handoff's sentiment is re-sent (``handoff.updated``) when it moves by at least this much.
+SENTIMENT_STEP = 0.1
 
 
 class HubService:
@@ -139,7 +147,7 @@ class HubService:
             return None
         digest = request_hash(body)
         handler = self._handlers[request.type]
-        session_key = (user.id, request.conversation.id) if request.type == "observe" else None
+        session_key = (user.id, request.conversation.id) if request.type in ("observe", "escalate") else None
 
         def abort() -> None:  # the conversation's triage state may be ahead of the store
             if session_key is not None:
@@ -375,16 +383,18 @@ class HubService:
         customer: Mapping[str, Any],
         messages: list[dict[str, Any]],
         attempts: list[dict[str, Any]],
-        decision: Decision,
+        session: ConversationTriage,
         overrides: Mapping[str, Any],
     ) -> dict[str, Any]:
+        decision = session.decision
+        sentiments = [record.sentiment for record in session.records]
         reasons = overrides.get("reasons") or [r.to_dict() for r in decision.reasons]
         if not reasons:
             reasons = [{"trigger": "source_decision", "detail": "The bot platform handed this conversation over."}]
         transcript = []
         for index, msg in enumerate(messages):
             entry = {"index": index, "role": msg["role"], "text": msg["text"], "at": msg["at"]}
-            score = decision.message_sentiments[index] if index < len(decision.message_sentiments) else None
+            score = sentiments[index] if index < len(sentiments) else None
             if score is not None:
                 entry["sentiment"] = round(score, 3)
             transcript.append(entry)
@@ -429,13 +439,15 @@ class HubService:
             messages = [msg.model_dump(mode="json") for msg in conv.messages]
             attempts = [a.model_dump(mode="json", exclude_none=True) for a in req.attempts]
             customer = req.customer.model_dump(mode="json", exclude_none=True)
-            decision = self.triage.assess(
-                _t_customer(customer),
-                [_t_message(x) for x in messages],
-                [_t_attempt(a) for a in attempts],
-                language=conv.language,
-                channel=conv.channel,
-            )
+            steps = [_t_attempt(a) for a in attempts]
+            raw_step = {id(step): a for step, a in zip(steps, attempts, strict=True)}
+            session = self.triage.conversation(_t_customer(customer), conv.language, conv.channel)
+            for stored, (message, step) in zip(
+                messages, pair_attempts([_t_message(x) for x in messages], steps), strict=True
+            ):
+                session.add_message(message, step)
+                if step is not None:  # kept with its message, so a rebuilt triage is the same
+                    stored["attempt"] = raw_step[id(step)]
             overrides = {
                 "priority": req.priority,
                 "queue": req.queue,
@@ -445,7 +457,7 @@ class HubService:
             }
             conv_dict = conv.model_dump(mode="json", exclude_none=True)
             existing = self._new_handoff(
-                tx, user.id, conv_dict, customer, messages, attempts, decision, overrides
+                tx, user.id, conv_dict, customer, messages, attempts, session, overrides
             )
             values = {
                 "started_at": conv.started_at,
@@ -457,15 +469,18 @@ class HubService:
                 "escalated_at": tx.now_s,
                 "handoff_id": existing["id"],
                 "ended_at": None,
+                "watch_from": 0,
+                "overrides": encode(sorted(k for k, v in overrides.items() if v)),
+                "segments": encode([{"from": 0, "at": len(messages) - 1, "handoff_id": existing["id"]}]),
             }
             if row is None:
                 tx.conn.execute(
                     INSERT_CONVERSATION,
-                    {"source": user.id, "id": conv.id, "watch_from": 0, "resolved_by_bot": None, **values},
+                    {"source": user.id, "id": conv.id, "resolved_by_bot": None, **values},
                 )
             else:
                 self._update_conversation(tx, user.id, conv.id, values)
-            self._sessions.pop((user.id, conv.id), None)
+            self._keep_session((user.id, conv.id), session)
         return {
             "handoff_id": existing["id"],
             "priority": existing["priority"],
@@ -474,28 +489,24 @@ class HubService:
             "brief": existing["brief"],
         }
 
-    def _session(
-        self,
-        source: str,
-        row: Any,
-        customer: dict[str, Any],
-        history: list[dict[str, Any]],
-        attempts: list[dict[str, Any]],
-    ) -> ConversationTriage:
-        """The conversation's incremental triage, rebuilt from ``history`` when not cached."""
+    def _keep_session(self, key: tuple[str, str], session: ConversationTriage) -> None:
+        self._sessions[key] = session
+        self._sessions.move_to_end(key)
+        while len(self._sessions) > TRIAGE_CACHE_SIZE:
+            self._sessions.popitem(last=False)
+
+    def _session(self, source: str, row: Any, customer: dict[str, Any], watched: list[dict[str, Any]],
+                 attempts: list[dict[str, Any]]) -> ConversationTriage:
+        """The conversation's incremental triage over ``watched``, rebuilt when not cached."""
         key = (source, row.id)
         session = self._sessions.get(key)
         if session is not None:
             self._sessions.move_to_end(key)
             return session
         session = self.triage.conversation(_t_customer(customer), row.language, row.channel)
-        for msg in history:
-            session.add_message(_t_message(msg))
-        for attempt in attempts:
-            session.add_attempt(_t_attempt(attempt))
-        self._sessions[key] = session
-        while len(self._sessions) > TRIAGE_CACHE_SIZE:
-            self._sessions.popitem(last=False)
+        for message, attempt in _t_turns(watched, attempts):
+            session.add_message(message, attempt)
+        self._keep_session(key, session)
         return session
 
     def _observe(self, tx: Tx, user: User, req: m.Observe) -> dict[str, Any]:
@@ -525,6 +536,8 @@ class HubService:
                     "resolved_by_bot": None,
                     "escalated_at": None,
                     "handoff_id": None,
+                    "overrides": "[]",
+                    "segments": "[]",
                 },
             )
             row = self._conversation(tx, user.id, conv.id)
@@ -538,31 +551,28 @@ class HubService:
         if len(messages) >= MAX_TRANSCRIPT_MESSAGES * 4:
             raise RequestError(Code.INVALID, "this conversation holds too many messages")
         handoff = self._open_handoff(tx, row)
-        messages.append(message)
+        watch_from = row.watch_from
+        changes: dict[str, Any] = {"customer": encode(customer)}
+        if handoff is None and row.handoff_id is not None:  # its handoff was resolved: watch afresh
+            watch_from = len(messages)
+            changes.update(watch_from=watch_from, handoff_id=None, escalated_at=None, overrides="[]")
+            self._sessions.pop((user.id, conv.id), None)
+        key = (user.id, conv.id)
+        session = self._session(user.id, row, customer, messages[watch_from:], attempts)
+        decision = session.add_message(_t_message(message), _t_attempt(attempt) if attempt else None)
+        stored = {**message, "attempt": attempt} if attempt is not None else message
+        messages.append(stored)
         if attempt is not None:
             attempts.append(attempt)
-        changes: dict[str, Any] = {
-            "messages": encode(messages),
-            "attempts": encode(attempts),
-            "customer": encode(customer),
-        }
+        changes.update(messages=encode(messages), attempts=encode(attempts))
         if handoff is not None:
-            data = self._append_to_handoff(tx, handoff, message, attempt)
+            overrides = set(json.loads(row.overrides or "[]"))
+            data = self._append_to_handoff(tx, handoff, message, attempt, session, decision, overrides)
         else:
-            watch_from = row.watch_from
-            if row.handoff_id is not None:  # its handoff was resolved: watch afresh
-                watch_from = len(messages) - 1
-                changes.update(watch_from=watch_from, handoff_id=None, escalated_at=None)
-                self._sessions.pop((user.id, conv.id), None)
-            history = messages[watch_from:-1]
-            session = self._session(user.id, row, customer, history, attempts[:-1] if attempt else attempts)
-            if attempt is not None:
-                session.add_attempt(_t_attempt(attempt))
-            decision = session.add_message(_t_message(message))
             data = {"escalated": False}
             if decision.escalate:
                 watched = messages[watch_from:]
-                watched_attempts = [a for a in attempts if a["at"] >= watched[0]["at"]] if watched else attempts
+                watched_attempts = [w["attempt"] for w in watched if w.get("attempt")]
                 conv_dict = {
                     "id": conv.id,
                     "started_at": row.started_at,
@@ -570,16 +580,34 @@ class HubService:
                     "channel": row.channel or conv.channel,
                 }
                 handoff = self._new_handoff(
-                    tx, user.id, conv_dict, customer, watched, watched_attempts, decision, {}
+                    tx, user.id, conv_dict, customer, watched, watched_attempts, session, {}
                 )
-                changes.update(escalated_at=tx.now_s, handoff_id=handoff["id"])
+                segments = [
+                    *json.loads(row.segments or "[]"),
+                    {"from": watch_from, "at": len(messages) - 1, "handoff_id": handoff["id"]},
+                ]
+                changes.update(escalated_at=tx.now_s, handoff_id=handoff["id"], segments=encode(segments))
                 data = {"escalated": True, "handoff_id": handoff["id"], "reasons": handoff["reasons"]}
+        self._keep_session(key, session)
         self._update_conversation(tx, user.id, conv.id, changes)
         return data
 
     def _append_to_handoff(
-        self, tx: Tx, handoff: dict[str, Any], message: dict[str, Any], attempt: dict[str, Any] | None
+        self,
+        tx: Tx,
+        handoff: dict[str, Any],
+        message: dict[str, Any],
+        attempt: dict[str, Any] | None,
+        session: ConversationTriage,
+        decision: Decision,
+        overrides: set[str],
     ) -> dict[str, Any]:
+        """Add a message to an open handoff and judge the conversation again.
+
+        Priority can only rise; new reasons are added; the sentiment follows the customer, and
+        the brief is rewritten when the reasons change (unless the source wrote it). A change
+        beyond the message itself is sent as ``handoff.updated``, otherwise ``message.added``.
+        """
         before = handoff
         after = dict(before)
         entry = {
@@ -588,25 +616,42 @@ class HubService:
             "text": message["text"],
             "at": message["at"],
         }
-        if message["role"] == "customer":
-            from agent_desk.triage import message_sentiment
-
-            entry["sentiment"] = round(message_sentiment(message["text"]), 3)
+        record = session.records[-1]
+        if record.sentiment is not None:
+            entry["sentiment"] = round(record.sentiment, 3)
         after["transcript"] = [*before["transcript"], entry]
         after["version"] = before["version"] + 1
+        changed = attempt is not None
         if attempt is not None:
             after["attempts"] = [*before["attempts"], attempt]
+        if decision.escalate:
+            # The transcript starts where triage's watch starts, so message indexes agree.
+            have = {(r.get("trigger"), r.get("topic")) for r in before["reasons"]}
+            new = [r.to_dict() for r in decision.reasons if (r.trigger, r.topic) not in have]
+            if new:
+                after["reasons"] = [*before["reasons"], *new]
+                if "brief" not in overrides:
+                    after["brief"] = decision.brief
+                changed = True
+            if decision.priority < before["priority"]:
+                after["priority"] = decision.priority
+                changed = True
+        sentiment = decision.sentiment.to_dict()
+        old = (before.get("sentiment") or {}).get("compound", 0.0)
+        if record.sentiment is not None and abs(sentiment["compound"] - old) >= SENTIMENT_STEP:
+            after["sentiment"] = sentiment
+            changed = True
         self._check_size(after)
         self.store.save_handoff(tx.conn, after, before["version"])
-        if attempt is None:
+        if changed:
+            tx.emit(EventKind.HANDOFF_UPDATED, after, before, after)
+        else:
             tx.emit(
                 EventKind.MESSAGE_ADDED,
                 {"handoff_id": after["id"], "version": after["version"], "message": entry},
                 before,
                 after,
             )
-        else:
-            tx.emit(EventKind.HANDOFF_UPDATED, after, before, after)
         return {"escalated": True, "handoff_id": after["id"], "reasons": after["reasons"]}
 
     def _end(self, tx: Tx, user: User, req: m.End) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import SQLModel
 
@@ -223,6 +223,13 @@ class Tx:
         return event
 
 
+def _add_conversation_overrides(conn: Connection) -> None:
+    """Schema 1 -> 2: conversations remember which handoff fields their source set, and where
+    each of their handoffs started and escalated."""
+    conn.execute(text("ALTER TABLE conversations ADD COLUMN overrides TEXT NOT NULL DEFAULT '[]'"))
+    conn.execute(text("ALTER TABLE conversations ADD COLUMN segments TEXT NOT NULL DEFAULT '[]'"))
+
+
 class Store:
     """The hub's storage. Not thread-safe: one thread uses it."""
 
@@ -268,7 +275,7 @@ class Store:
 
     def _migrate(self, conn: Connection, version: int) -> None:
         """Bring an older schema up to date, one version at a time."""
-        migrations: dict[int, Any] = {}  # version -> function(conn), none yet after version 1
+        migrations: dict[int, Any] = {1: _add_conversation_overrides}  # version -> step to the next
         while version < SCHEMA_VERSION:
             migrations[version](conn)
             version += 1
