@@ -92,6 +92,8 @@ def problems(case: object) -> list[str]:
             out.append("expect.priority must be 1-4")
         if not triggers:
             out.append("an escalation needs its triggers")
+    if "hard_negative" in expect and (escalate or not isinstance(expect["hard_negative"], bool)):
+        out.append("expect.hard_negative is true or false, and only on a conversation that does not escalate")
     elif escalate is False:
         if here:
             out.append("escalate_here on a conversation that does not escalate")
