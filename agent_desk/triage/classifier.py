@@ -14,12 +14,12 @@ The file (``resources/triage_model.bin``)::
 
 Weights are quantised to one byte per head; each head's scale keeps its largest weight exact.
 
-Scoring. A message's feature vector holds ``1 / sqrt(n)`` for each distinct n-gram of its words,
-``n`` being how many n-grams its words have in all; each head's score is its bias plus the sum of
-the weights of those n-grams. In memory each feature's bytes are packed into one integer, a
-20-bit lane per head, so one ``sum`` of integers in C adds every head at once (a message has far
-fewer than 4,096 n-grams, so no lane overflows). Each word's known n-grams are remembered, so
-a word seen before costs one look-up.
+Scoring. A message's feature vector holds, for each n-gram, the number of its words that have
+it divided by ``sqrt(n)``, ``n`` being how many n-grams its words have in all; each head's score
+is its bias plus the weighted sum. In memory each feature's bytes are packed into one integer, a
+20-bit lane per head, so adding integers adds every head at once (a message has far fewer than
+4,096 n-grams, so no lane overflows). A word's integer is the sum of its n-grams' and is
+remembered, so a word seen before costs one look-up and one addition.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from agent_desk.triage.features import FeatureSpec, word_grams, words
+from agent_desk.triage.features import FeatureSpec, read, word_grams
+from agent_desk.triage.lexicon import Lexicon
 
 MAGIC = b"ADTM2\n"
 OFFSET = 128
@@ -43,6 +44,18 @@ LANE_MASK = (1 << LANE) - 1
 WORD_MEMORY = 200_000
 MODEL_NAME = "triage_model.bin"
 AREA_PREFIX = "area:"
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Some of a model's heads, packed on their own."""
+
+    packed: Mapping[str, int]
+    bias: tuple[float, ...]
+    scale: tuple[float, ...]
+    shifts: tuple[int, ...]
+    #: Word -> (packed sum, known n-grams, all n-grams), remembered.
+    words: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
 
 class ModelError(ValueError):
@@ -65,6 +78,8 @@ class SignalModel:
     scale: tuple[float, ...]
     packed: Mapping[str, int] = field(repr=False)
     info: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: Concept words the model reads as features (None: none).
+    lexicon: Lexicon | None = field(default=None, repr=False)
 
     _words: dict[str, tuple[frozenset[str], int]] = field(default_factory=dict, init=False, repr=False,
                                                           compare=False)
@@ -107,6 +122,18 @@ class SignalModel:
             self._words[word] = found
         return found
 
+    def _word_sum(self, part: _Part, word: str) -> tuple[int, int, int]:
+        """A word's packed sum over ``part``'s heads, its count of known n-grams, of all n-grams."""
+        found = part.words.get(word)
+        if found is None:
+            grams, count = self._word(word)
+            packed = part.packed
+            found = (sum(map(packed.__getitem__, grams)), len(grams), count)
+            if len(part.words) >= WORD_MEMORY:
+                part.words.clear()
+            part.words[word] = found
+        return found
+
     def row(self, feature: str) -> tuple[int, ...] | None:
         """A feature's weight bytes per head (weight / scale + 128), or None if it has none."""
         value = self.packed.get(feature)
@@ -121,18 +148,67 @@ class SignalModel:
             normalised: the message as :func:`agent_desk.triage.text.normalise` gives it, when
                 the caller has it already.
         """
-        parts = list(map(self._word, words(text, self.spec, normalised)))
-        count = sum(n for _, n in parts)
-        known = frozenset().union(*(grams for grams, _ in parts))
-        if not known:
-            return list(self.bias)
-        total = sum(map(self.packed.__getitem__, known))
-        offset = OFFSET * len(known)
-        norm = 1.0 / math.sqrt(count)
+        out = [0.0] * len(self.labels)
+        found = read(text, self.spec, normalised, self.lexicon)
+        for (_, column), value in zip(self.signal_heads, self._sum(found, self._signal_part), strict=True):
+            out[column] = value
+        for (_, column), value in zip(self.area_heads, self._sum(found, self._area_part), strict=True):
+            out[column] = value
+        return out
+
+    def signal_logits(self, text: str, normalised: str | None = None) -> list[float]:
+        """The raw scores of the signal heads only, in :attr:`signal_heads` order."""
+        return self._sum(read(text, self.spec, normalised, self.lexicon), self._signal_part)
+
+    def area_logits(self, text: str) -> list[float]:
+        """The raw scores of the area heads only, in :attr:`area_heads` order."""
+        return self._sum(read(text, self.spec, None, self.lexicon), self._area_part)
+
+    def _sum(self, found: tuple[list[str], list[str]], part: _Part) -> list[float]:
+        plain, marks = found
+        total = known = count = 0
+        word_sum = self._word_sum
+        for word in plain:
+            word_total, word_known, word_count = word_sum(part, word)
+            total += word_total
+            known += word_known
+            count += word_count
+        packed = part.packed
+        marked = [packed[m] for m in marks if m in packed]
+        if not known and not marked:
+            return list(part.bias)
+        marks_total = sum(marked)
+        offset = OFFSET * known
+        marks_offset = OFFSET * len(marked)
+        norm = 1.0 / math.sqrt(count) if count else 0.0
+        mark_value = self.spec.mark_value
         return [
-            b + s * (((total >> (LANE * lane)) & LANE_MASK) - offset) * norm
-            for lane, (b, s) in enumerate(zip(self.bias, self.scale, strict=True))
+            b + s * ((((total >> shift) & LANE_MASK) - offset) * norm
+                     + (((marks_total >> shift) & LANE_MASK) - marks_offset) * mark_value)
+            for shift, b, s in zip(part.shifts, part.bias, part.scale, strict=True)
         ]
+
+    @functools.cached_property
+    def _signal_part(self) -> _Part:
+        return self._part([column for _, column in self.signal_heads])
+
+    @functools.cached_property
+    def _area_part(self) -> _Part:
+        return self._part([column for _, column in self.area_heads])
+
+    def _part(self, columns: list[int]) -> _Part:
+        """The heads in ``columns``, packed on their own (fewer lanes: faster sums)."""
+        width = len(self.labels)
+        packed = {}
+        for feature, value in self.packed.items():
+            row = [(value >> (LANE * lane)) & LANE_MASK for lane in range(width)]
+            packed[feature] = self.pack([row[c] for c in columns])
+        return _Part(
+            packed,
+            tuple(self.bias[c] for c in columns),
+            tuple(self.scale[c] for c in columns),
+            tuple(LANE * lane for lane in range(len(columns))),
+        )
 
     def scores(self, text: str) -> dict[str, float]:
         """Probability of every label for one message, 0..1."""
@@ -160,6 +236,8 @@ class SignalModel:
             spec = FeatureSpec(**header["spec"])
             bias = tuple(float(x) for x in header["bias"])
             scale = tuple(float(x) for x in header["scale"])
+            concepts = header.get("lexicon")
+            lexicon = Lexicon({k: tuple(map(str, v)) for k, v in concepts.items()}) if concepts else None
         except (ValueError, KeyError, TypeError) as error:
             raise ModelError(f"{source}: unreadable header: {error}") from None
         width = len(labels)
@@ -175,7 +253,7 @@ class SignalModel:
             raise ModelError(f"{source}: {len(features)} features where the header says {count}")
         pack = cls.pack
         packed = {feature: pack(weights[i * width : (i + 1) * width]) for i, feature in enumerate(features)}
-        return cls(labels, spec, bias, scale, packed, header.get("info", {}))
+        return cls(labels, spec, bias, scale, packed, header.get("info", {}), lexicon)
 
     def to_bytes(self) -> bytes:
         """The model file's bytes (see the module's documentation for the layout)."""
@@ -185,11 +263,14 @@ class SignalModel:
             "labels": list(self.labels),
             "features": len(features),
             "vocab_bytes": len(vocab),
-            "spec": {"min_n": self.spec.min_n, "max_n": self.spec.max_n, "max_chars": self.spec.max_chars},
+            "spec": {"min_n": self.spec.min_n, "max_n": self.spec.max_n, "max_chars": self.spec.max_chars,
+                     "mark_value": self.spec.mark_value},
             "bias": [round(b, 6) for b in self.bias],
             "scale": list(self.scale),
             "info": dict(self.info),
         }
+        if self.lexicon is not None:
+            header["lexicon"] = {concept: list(terms) for concept, terms in self.lexicon.concepts.items()}
         weights = b"".join(bytes(self.row(f) or ()) for f in features)
         return MAGIC + json.dumps(header, ensure_ascii=False, sort_keys=True).encode() + b"\n" + vocab + weights
 
@@ -202,6 +283,7 @@ class SignalModel:
         features: Sequence[str],
         weights: Sequence[Sequence[float]],
         info: Mapping[str, Any] | None = None,
+        lexicon: Lexicon | None = None,
     ) -> SignalModel:
         """Quantise trained weights (one row of ``len(labels)`` per feature) into a model."""
         width = len(labels)
@@ -214,7 +296,7 @@ class SignalModel:
             )
             if any(q != OFFSET for q in quantised):
                 packed[feature] = cls.pack(quantised)
-        return cls(tuple(labels), spec, tuple(float(b) for b in bias), scale, packed, dict(info or {}))
+        return cls(tuple(labels), spec, tuple(float(b) for b in bias), scale, packed, dict(info or {}), lexicon)
 
 
 def sigmoid(x: float) -> float:

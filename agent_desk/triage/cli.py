@@ -117,6 +117,7 @@ def explain(triage: Triage, customer: Customer, language: str | None,
             "text": message.text,
             "scores": {k: round(v, 3) for k, v in record.scores.items()},
             "fired": sorted(record.fired),
+            "held": sorted(record.held),
             "sentiment": None if record.sentiment is None else round(record.sentiment, 3),
             "repeats": record.repeats,
             "attempt": None if attempt is None else {"step": attempt.step, "result": attempt.result},
@@ -132,7 +133,8 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
         notes = []
         if row["scores"]:
             shown = sorted(((v, k) for k, v in row["scores"].items() if v >= SHOWN_SCORE), reverse=True)
-            notes = [f"{k}{'*' if k in row['fired'] else ''} {v:.2f}" for v, k in shown[:3]]
+            notes = [f"{k}{'*' if k in row['fired'] else '~' if k in row['held'] else ''} {v:.2f}"
+                     for v, k in shown[:3]]
             if row["sentiment"] is not None:
                 notes.append(f"sentiment {row['sentiment']:+.2f}")
         if row["attempt"]:
@@ -181,7 +183,8 @@ def run_explain(args: argparse.Namespace) -> int:
     out.append(f"Sentiment: {decision.sentiment.compound:+.2f} (trend {decision.sentiment.trend:+.2f}); "
                f"mood: {decision.mood}; language: {decision.language}")
     out.append(f"Rules: {triage.rules.source}")
-    out.append("(* marks a signal that fired; scores under 0.20 are not shown; --json shows all)")
+    out.append("(* a signal that fired; ~ one over its threshold that waited until the conversation needed a "
+               "person; scores under 0.20 are not shown; --json shows all)")
     print("\n".join(out))
     return 0
 

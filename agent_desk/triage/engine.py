@@ -46,9 +46,9 @@ class Evidence:
     #: The problem outlived the bot's first answer (or was serious from the start).
     unsettled: bool = False
     largest_amount: float = 0.0
-    areas: Counter[str] = field(default_factory=Counter)
+    #: The area heads of the customer's messages, read when a category is first asked for.
+    area_rows: list[list[float]] = field(default_factory=list)
     customer_sentiments: list[float] = field(default_factory=list)
-    sentiments: list[float | None] = field(default_factory=list)  # per message
     language_hits: Counter[str] = field(default_factory=Counter)
     openings: list[tuple[int, str]] = field(default_factory=list)  # customer messages (index, text)
 
@@ -78,6 +78,7 @@ class ConversationTriage:
         self._escalated_at: int | None = None
         self._decision: Decision | None = None
         self._seen: tuple[int, ...] = ()
+        self._held: list[MessageRecord] = []  # customer messages whose signals wait for the gate
 
     # -- feeding ---------------------------------------------------------------------------
 
@@ -92,11 +93,14 @@ class ConversationTriage:
             if repeats is not None and any("resolved" in r.fired for r in self._records[repeats:]):
                 repeats = None  # the customer said it is settled: a courtesy said twice, not a loop
             record = MessageRecord(index, message.role, message.text, repeats=repeats, attempt=attempt)
-            evidence.sentiments.append(None)
             if repeats is not None:  # a loop: the first answer did not help, nor does it again
                 self._failed(repeats, "the bot's answer did not help", record)
                 self._failed(index, "the bot gave the same answer again", record)
         self._records.append(record)
+        if record.held:
+            self._held.append(record)
+            if self.evidence.reasons:
+                self._promote()
         if attempt is not None:
             evidence.attempts.append(attempt)
             if attempt.result == "failed":
@@ -105,6 +109,8 @@ class ConversationTriage:
                     evidence.failed_steps.append(step)
                 turn = index if message.role == "bot" else self._last_bot(index)
                 self._failed(index if turn is None else turn, f"{step or 'a step'} failed", record, step=True)
+        if self._held and self.evidence.reasons:
+            self._promote()
         if message.role == "customer" or self._seen != self._state():
             self._decision = None  # otherwise nothing the decision rests on changed: it stands
         decision = self.decision
@@ -131,58 +137,26 @@ class ConversationTriage:
             text=text,
             scores=reading.scores,
             fired=reading.fired,
+            held=reading.held,
             sentiment=reading.sentiment,
+            vader=reading.vader,
             shouting=reading.shouting,
             repeats=repeats,
             attempt=attempt,
             amount=reading.amount,
             language=reading.language,
         )
-        evidence.sentiments.append(reading.sentiment)
         evidence.customer_sentiments.append(reading.sentiment)
         evidence.openings.append((index, text))
-        evidence.areas.update(reading.areas)
         name, hits = reading.language
         if name is not None:
             evidence.language_hits[name] += hits
         fired = reading.fired
-        scores = reading.scores
 
-        if "wants_person" in fired:
-            evidence.note(
-                "explicit_request",
-                lambda: Reason("explicit_request", f'Asked for a person: "{record.quote}"', scores.get("wants_person"), index,
-                       record.quote),
-            )
-
-        negative = reading.sentiment <= rules.negative_message
-        if fired & {"frustration", "distress"} or negative:
-            if "distress" in fired:
-                mood, word = "distress", "In distress"
-            elif "frustration" in fired and ("furious" in fired or reading.shouting):
-                mood, word = "furious", "Angry"
-            else:
-                mood, word = "frustration", "Frustrated"
-            evidence.moods.setdefault(mood, index)
-            evidence.note(
-                "negative_sentiment",
-                lambda: Reason("negative_sentiment", f'{word} ({reading.sentiment:+.2f}): "{record.quote}"',
-                       reading.sentiment, index, record.quote),
-            )
-
-        for signal, topic in TOPIC_SIGNALS.items():
-            if signal in fired:
-                evidence.note(f"topic:{topic}", lambda signal=signal, topic=topic: Reason(
-                    "sensitive_topic", f'{topic.replace("_", " ").capitalize()}: "{record.quote}"',
-                    scores.get(signal), index, record.quote, topic,
-                ))
-
-        if "multi_issue" in fired:
-            evidence.note(
-                "multi_issue",
-                lambda: Reason("multi_issue", f'Several issues at once: "{record.quote}"', scores.get("multi_issue"), index,
-                       record.quote),
-            )
+        self._raise(record, fired)
+        vader = reading.vader
+        if vader is not None and vader <= rules.negative_message and "negative_sentiment" not in evidence.reasons:
+            self._mood(record, "frustration", "Very negative")
 
         last_bot = self._last_bot(index)
         if last_bot is not None:
@@ -195,15 +169,65 @@ class ConversationTriage:
         negative = reading.sentiment <= rules.problem_sentiment
         if evidence.problem_at is not None and "resolved" not in fired:
             evidence.unsettled = True  # the customer is still on it after the bot's answer
-        if evidence.problem_at is None and (fired - {"resolved", "wants_person"} or negative):
+        shown = fired | reading.held
+        if evidence.problem_at is None and (shown - {"resolved", "wants_person", "needs_person"} or negative):
             evidence.problem_at = index
             # Serious from the start: money at stake, or a reason of its own already.
-            if reading.amount >= rules.high_value_amount or fired & {
+            if reading.amount >= rules.high_value_amount or shown & {
                 *TOPIC_SIGNALS, "frustration", "distress", "multi_issue", "wants_person"
             }:
                 evidence.unsettled = True
         self._check_value(record)
+        if evidence.reasons:  # the conversation needs a person: what it showed before counts now
+            self._promote()
         return record
+
+    def _raise(self, record: MessageRecord, signals: frozenset[str]) -> None:
+        """The reasons ``signals`` of ``record`` raise (each kept with its first evidence)."""
+        evidence = self.evidence
+        scores = record.scores
+        index = record.index
+        if "wants_person" in signals:
+            evidence.note("explicit_request", lambda: Reason(
+                "explicit_request", f'Asked for a person: "{record.quote}"', scores.get("wants_person"), index,
+                record.quote,
+            ))
+        if "distress" in signals:
+            self._mood(record, "distress", "In distress")
+        if "frustration" in signals:
+            if "furious" in record.fired | record.held or record.shouting:
+                self._mood(record, "furious", "Angry")
+            else:
+                self._mood(record, "frustration", "Frustrated")
+        for signal, topic in TOPIC_SIGNALS.items():
+            if signal in signals:
+                evidence.note(f"topic:{topic}", lambda signal=signal, topic=topic: Reason(
+                    "sensitive_topic", f'{topic.replace("_", " ").capitalize()}: "{record.quote}"',
+                    scores.get(signal), index, record.quote, topic,
+                ))
+        if "multi_issue" in signals:
+            evidence.note("multi_issue", lambda: Reason(
+                "multi_issue", f'Several issues at once: "{record.quote}"', scores.get("multi_issue"), index,
+                record.quote,
+            ))
+
+    def _mood(self, record: MessageRecord, mood: str, word: str) -> None:
+        evidence = self.evidence
+        evidence.moods.setdefault(mood, record.index)
+        sentiment = record.sentiment if record.sentiment is not None else 0.0
+        evidence.note("negative_sentiment", lambda: Reason(
+            "negative_sentiment", f'{word} ({sentiment:+.2f}): "{record.quote}"', sentiment, record.index,
+            record.quote,
+        ))
+
+    def _promote(self) -> None:
+        """Once a person is needed, the signals the gate held back (here or earlier) count too:
+        the gate decides when to hand over; what the conversation showed decides why and how
+        urgently."""
+        pending = self._held
+        while pending:
+            record = pending.pop(0)
+            self._raise(record, record.held)
 
     def _failed(self, turn: int, why: str, record: MessageRecord, step: bool = False) -> None:
         """Bot turn ``turn`` failed, as ``record`` shows.

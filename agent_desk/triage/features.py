@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agent_desk.triage.lexicon import MARK, Lexicon
 from agent_desk.triage.text import normalise
 
 #: Anything that is not a letter, a digit, a space or ``!``/``?`` becomes a space; digits become 0.
@@ -34,6 +35,8 @@ class FeatureSpec:
     max_n: int = 5
     #: Longer messages are read at their start and end (the ask is often the last line).
     max_chars: int = 600
+    #: The value of a mark in a message's vector (n-grams have 1/sqrt(their count)).
+    mark_value: float = 0.2
 
 
 def clip(text: str, limit: int) -> str:
@@ -58,44 +61,65 @@ def shouting(text: str) -> bool:
     return upper >= 10 and upper >= 2 * sum(map(str.islower, text))
 
 
-def words(text: str, spec: FeatureSpec, normalised: str | None = None) -> list[str]:
-    """The folded words of a message, then its marks of tone (each a word of its own).
+def read(
+    text: str, spec: FeatureSpec, normalised: str | None = None, lexicon: Lexicon | None = None
+) -> tuple[list[str], list[str]]:
+    """The folded words of a message, and its marks: of tone, and of the lexicon's concepts.
 
     Args:
         normalised: the message as :func:`agent_desk.triage.text.normalise` gives it, if known.
+        lexicon: concept words to mark (see :mod:`agent_desk.triage.lexicon`).
     """
     head = clip(text, spec.max_chars)
     if normalised is not None and len(text) > spec.max_chars:
         normalised = None
-    out = fold(head, normalised).split()
+    folded = fold(head, normalised)
+    found = folded.split()
+    marks = [MARK + concept for concept in sorted(lexicon.find(folded, found))] if lexicon is not None else []
     if shouting(head):
-        out.append(SHOUTING)
+        marks.append(SHOUTING)
     if "!!" in head:
-        out.append(EXCLAIMING)
+        marks.append(EXCLAIMING)
     if len(head) > 400:
-        out.append(LONG)
-    return out
+        marks.append(LONG)
+    return found, marks
+
+
+def words(
+    text: str, spec: FeatureSpec, normalised: str | None = None, lexicon: Lexicon | None = None
+) -> list[str]:
+    """The folded words of a message, then its marks (see :func:`read`)."""
+    found, marks = read(text, spec, normalised, lexicon)
+    return found + marks
 
 
 def word_grams(word: str, spec: FeatureSpec) -> list[str]:
-    """The n-grams of one word, padded with a space each side (a mark is its own only gram)."""
-    if word.startswith("\x01"):
-        return [word]
+    """The n-grams of one word, padded with a space each side."""
     padded = f" {word} "
     size = len(padded)
     return [padded[i : i + n] for n in range(spec.min_n, spec.max_n + 1) for i in range(size - n + 1)]
 
 
-def features(text: str, spec: FeatureSpec) -> tuple[set[str], int]:
-    """The distinct n-grams of a message's words, and how many n-grams its words have in all.
+def is_mark(feature: str) -> bool:
+    """Whether a feature is a mark (of tone, or of a lexicon concept) rather than an n-gram."""
+    return feature[0] in "\x01\x02"
 
-    A message's feature vector has ``1 / sqrt(total)`` for each distinct n-gram (what training
-    reads, and what :class:`agent_desk.triage.classifier.SignalModel` computes).
+
+def features(text: str, spec: FeatureSpec, lexicon: Lexicon | None = None) -> tuple[dict[str, int], int, set[str]]:
+    """In how many of a message's words each n-gram occurs, how many n-grams its words have in
+    all, and its marks.
+
+    A message's feature vector has ``count / sqrt(total)`` for each n-gram and
+    ``spec.mark_value`` for each mark (what training reads, and what
+    :class:`agent_desk.triage.classifier.SignalModel` computes): a mark weighs the same in a
+    long message as in a short one. An n-gram twice in one word counts once.
     """
-    found: set[str] = set()
+    found: dict[str, int] = {}
     total = 0
-    for word in words(text, spec):
+    plain, marks = read(text, spec, None, lexicon)
+    for word in plain:
         grams = word_grams(word, spec)
-        found.update(grams)
+        for gram in set(grams):
+            found[gram] = found.get(gram, 0) + 1
         total += len(grams)
-    return found, total
+    return found, total, set(marks)

@@ -71,21 +71,37 @@ class Sentiment:
 class Decision:
     """Triage's verdict on a conversation so far.
 
-    ``brief`` is composed on first use: most decisions are only asked whether to escalate.
+    ``brief``, ``category`` and ``queue`` are worked out on first use: most decisions are only
+    asked whether to escalate.
     """
 
     escalate: bool
     priority: int
-    queue: str
-    category: str
     reasons: tuple[Reason, ...]
     sentiment: Sentiment
     compose_brief: Callable[[], str] = field(repr=False, compare=False)
+    #: (category, queue), worked out on first use: most decisions are never routed.
+    compose_route: Callable[[], tuple[str, str]] = field(repr=False, compare=False)
     language: str
     #: The kinds of urgency behind ``priority`` (keys of the rules' ``[priority]`` table).
     kinds: tuple[str, ...] = ()
     #: calm, frustrated, angry or distressed: the mood the reasons show (the brief says it).
     mood: str = "calm"
+
+    @property
+    def category(self) -> str:
+        return self._route()[0]
+
+    @property
+    def queue(self) -> str:
+        return self._route()[1]
+
+    def _route(self) -> tuple[str, str]:
+        cached = self.__dict__.get("_route_cached")
+        if cached is None:
+            cached = self.compose_route()
+            object.__setattr__(self, "_route_cached", cached)
+        return cached
 
     @property
     def brief(self) -> str:

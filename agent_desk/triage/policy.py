@@ -50,25 +50,41 @@ def priority_kinds(evidence: Evidence) -> list[str]:
     return kinds
 
 
-def category_of(evidence: Evidence, rules: Rules) -> str:
-    """The most urgent sensitive topic's category; otherwise the area the customer wrote about."""
-    topics = [reason for key, reason in evidence.reasons.items() if key.startswith("topic:")]
+def category_of(evidence: Evidence, rules: Rules, reasons: tuple[Reason, ...], upto: int) -> str:
+    """The most urgent sensitive topic's category; otherwise the area the customer wrote about.
+
+    Args:
+        reasons: the decision's reasons, and
+        upto: how many customer messages it had read (the evidence may have grown since).
+    """
+    topics = [reason for reason in reasons if reason.topic]
     if topics:
         priorities = rules.priorities
         order = {"safety": "danger", "legal": "legal", "cancellation": "cancellation"}
         topic = min(
             topics, key=lambda r: (priorities.get(order.get(r.topic or "", r.topic or ""), 4), r.message_index or 0)
         ).topic or "general"
-        areas = evidence.areas
-        if topic == "legal" and areas.get("compliance", 0.0) > areas.get("legal", 0.0):
-            return "compliance"
+        if topic == "legal":
+            areas = area_scores(evidence, rules, upto)
+            if areas.get("compliance", 0.0) > areas.get("legal", 0.0):
+                return "compliance"
         return topic
-    areas = evidence.areas
-    count = len(evidence.customer_sentiments)
-    if not areas or not count:
+    if not upto:
         return "general"
+    count = upto
+    areas = area_scores(evidence, rules, upto)
     best = max(AREAS, key=lambda area: areas.get(area, float("-inf")))
-    return best if areas[best] / count >= AREA_LOGIT else "general"
+    return best if areas.get(best, float("-inf")) / count >= AREA_LOGIT else "general"
+
+
+def area_scores(evidence: Evidence, rules: Rules, upto: int) -> dict[str, float]:
+    """The area heads summed over the customer's first ``upto`` messages (read when first asked)."""
+    model = rules.model
+    rows = evidence.area_rows
+    for _, text in evidence.openings[len(rows) : upto]:
+        rows.append(model.area_logits(text))
+    sums = [sum(column) for column in zip(*rows[:upto])] if upto else [0.0] * len(model.area_heads)
+    return {area: value for (area, _), value in zip(model.area_heads, sums, strict=True)}
 
 
 def mood_of(evidence: Evidence) -> str:
@@ -101,7 +117,6 @@ def decide(evidence: Evidence, rules: Rules, language: str) -> Decision:
     )
     kinds = priority_kinds(evidence)
     priority = min((rules.priorities[k] for k in kinds), default=4)
-    category = category_of(evidence, rules)
     sentiment = sentiment_of(evidence)
     customer = evidence.customer
     mood = mood_of(evidence)
@@ -109,17 +124,24 @@ def decide(evidence: Evidence, rules: Rules, language: str) -> Decision:
     failures = bool(evidence.failed_turns)
     openings = tuple(evidence.openings)
 
+    routed: list[tuple[str, str]] = []
+
+    def route() -> tuple[str, str]:
+        if not routed:
+            category = category_of(evidence, rules, reasons, len(openings))
+            routed.append((category, rules.queue_for(category, customer.tier)))
+        return routed[0]
+
     def brief() -> str:
-        return compose_brief(customer, category, reasons, mood, failed_steps, failures, openings)
+        return compose_brief(customer, route()[0], reasons, mood, failed_steps, failures, openings)
 
     return Decision(
         escalate=bool(reasons),
         priority=priority,
-        queue=rules.queue_for(category, customer.tier),
-        category=category,
         reasons=reasons,
         sentiment=sentiment,
         compose_brief=brief,
+        compose_route=route,
         language=language,
         kinds=tuple(kinds),
         mood=mood,

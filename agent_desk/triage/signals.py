@@ -13,17 +13,23 @@ from dataclasses import dataclass, field
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from agent_desk.triage.classifier import sigmoid
-from agent_desk.triage.features import shouting
+from agent_desk.triage.features import clip, shouting
 from agent_desk.triage.model import Attempt
 from agent_desk.triage.rules import GATED, SIGNALS, Rules
 from agent_desk.triage.text import amounts, guess_language, normalise, words
 
-#: Characters of a message that VADER reads: its cost grows with length, and the mood of a
-#: 10,000-character paste is set in its opening.
-SENTIMENT_CHARS = 2_000
+#: Characters of a message that VADER reads (its start and its end): its cost grows with
+#: length, and the mood of a long message is set where it opens and where it ends.
+SENTIMENT_CHARS = 400
 #: Negative signals set a message's sentiment to at most this (so a message that fired
 #: frustration or distress never reads as neutral or positive).
 NEGATIVE_CEILING = -0.3
+
+#: When only ``needs_person`` fires, the signal nearest its threshold is the reason if it
+#: reaches this share of it.
+CLOSEST = 0.5
+#: Marks, inside read_customer, that an operator override made a gated signal fire.
+_FORCED = "\x00forced"
 
 _ANALYZER: SentimentIntensityAnalyzer | None = None
 
@@ -59,6 +65,8 @@ class MessageRecord:
         index: position in the conversation (0-based), as the transcript numbers it.
         scores: the model's probability of every signal (customer messages only).
         fired: the signals at or over their threshold, after the operator's overrides.
+        held: signals at or over their threshold that raise a reason only once the conversation
+            needs a person (the model's ``needs_person`` did not agree on this message).
         sentiment: compound sentiment, -1 (angry) .. 1 (happy); None for non-customer messages.
         repeats: index of the earlier message of the same role that this one says again.
         language: the language its common words suggest, and how many of them it had.
@@ -69,7 +77,9 @@ class MessageRecord:
     text: str
     scores: Mapping[str, float] = field(default_factory=dict)
     fired: frozenset[str] = frozenset()
+    held: frozenset[str] = frozenset()
     sentiment: float | None = None
+    vader: float | None = None
     shouting: bool = False
     repeats: int | None = None
     attempt: Attempt | None = None
@@ -84,9 +94,10 @@ class MessageRecord:
 @dataclass(frozen=True, slots=True)
 class CustomerReading:
     scores: dict[str, float]
-    areas: dict[str, float]
     fired: frozenset[str]
+    held: frozenset[str]
     sentiment: float
+    vader: float | None
     shouting: bool
     amount: float
     language: tuple[str | None, int]
@@ -97,27 +108,39 @@ def read_customer(text: str, rules: Rules) -> CustomerReading:
     """Everything triage needs from one customer message."""
     model = rules.model
     norm = normalise(text)
-    logits = model.logits(text, norm)
-    scores = {label: sigmoid(logits[i]) for label, i in model.signal_heads}
-    areas = {area: logits[i] for area, i in model.area_heads}
+    logits = model.signal_logits(text, norm)
+    scores = {label: sigmoid(x) for (label, _), x in zip(model.signal_heads, logits, strict=True)}
     thresholds = rules.signals
-    fired = {name for name in SIGNALS if scores.get(name, 0.0) >= thresholds[name]}
-    if "needs_person" not in fired:  # the signals that raise reasons need the gate's agreement
-        fired.difference_update(GATED)
+    over = {name for name in SIGNALS if scores.get(name, 0.0) >= thresholds[name]}
     if rules.overrides:
         for name, override in rules.overrides.items():
             if override.exclude is not None and override.exclude.search(norm):
-                fired.discard(name)
+                over.discard(name)
             elif override.match is not None and override.match.search(norm):
-                fired.add(name)
+                over.add(name)
+                if name in GATED:  # an operator's word is final: it needs no gate
+                    over.add(_FORCED)
+    held: set[str] = set()
+    if "needs_person" not in over and _FORCED not in over:
+        held = over & set(GATED)  # a reason only once the conversation needs a person
+    elif "needs_person" in over and not over & set(GATED):
+        # The conversation needs a person now, and no one reason cleared its bar: the one that
+        # came closest is why.
+        best = max(GATED, key=lambda name: scores.get(name, 0.0) / thresholds[name])
+        if scores.get(best, 0.0) >= CLOSEST * thresholds[best]:
+            over.add(best)
+    over.discard(_FORCED)
+    fired = over - held
     word_set = frozenset(words(norm))
     language = guess_language(word_set)
     loud = shouting(text)
+    vader, sentiment = _sentiment(text, scores, over, language)
     return CustomerReading(
         scores=scores,
-        areas=areas,
         fired=frozenset(fired),
-        sentiment=_sentiment(text, scores, fired, language),
+        held=frozenset(held),
+        sentiment=sentiment,
+        vader=vader,
         shouting=loud,
         amount=max(amounts(text), default=0.0),
         language=language,
@@ -125,22 +148,25 @@ def read_customer(text: str, rules: Rules) -> CustomerReading:
     )
 
 
-def _sentiment(text: str, scores: Mapping[str, float], fired: set[str], language: tuple[str | None, int]) -> float:
-    """Compound sentiment of a customer message, -1..1.
+def _sentiment(
+    text: str, scores: Mapping[str, float], over: set[str], language: tuple[str | None, int]
+) -> tuple[float | None, float]:
+    """VADER's reading of an English message (None otherwise), and the message's sentiment.
 
     VADER reads English well and other languages badly ("die" is a negative English word), so
     it speaks only for text that reads as English. The model's frustration and distress
-    scores speak for every language; a message that fired either reads at most -0.3.
+    scores speak for every language; a message that shows either reads at most -0.3.
     """
     name, hits = language
     english = name in (None, "en") or hits < 2
-    compound = float(_analyzer().polarity_scores(text[:SENTIMENT_CHARS])["compound"]) if english else 0.0
+    vader = float(_analyzer().polarity_scores(clip(text, SENTIMENT_CHARS))["compound"]) if english else None
+    compound = vader or 0.0
     negative = max(scores.get("frustration", 0.0), scores.get("distress", 0.0))
-    if fired & {"frustration", "distress"}:
+    if over & {"frustration", "distress"}:
         compound = min(compound, NEGATIVE_CEILING + (-1 - NEGATIVE_CEILING) * negative)
     elif not english and scores.get("resolved", 0.0) >= 0.5:
         compound = max(compound, 0.5 * scores["resolved"])
-    return max(-1.0, min(1.0, compound))
+    return vader, max(-1.0, min(1.0, compound))
 
 
 def read_words(text: str) -> frozenset[str]:

@@ -107,7 +107,7 @@ def test_a_model_file_reads_back_as_it_was_written(tmp_path):
     assert again.row("man") is None and again.row("hum")[0] == 128 + 95  # 1.5 / (2.0 / 127)
     assert again.scores("a human please") == pytest.approx(model.scores("a human please"))
     # " hu" and "hum" weigh 2.0 and 1.5, over the message's n-grams; one byte a weight loses little.
-    _, total = features("HUMAN!", FeatureSpec(2, 3))  # " human! " has 7 + 6 n-grams of 2 and 3
+    _, total, _ = features("HUMAN!", FeatureSpec(2, 3))  # " human! " has 7 + 6 n-grams of 2 and 3
     assert total == 13
     expected = -1.0 + (2.0 + 1.5) / math.sqrt(total)
     assert again.logits("HUMAN!")[0] == pytest.approx(expected, abs=0.02)
