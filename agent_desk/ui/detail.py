@@ -275,8 +275,11 @@ class DetailPane(QWidget):
         for reason in reasons:
             trigger = str(reason.get("trigger", ""))
             text = labels.trigger_label(trigger)
-            if trigger == "negative_sentiment" and value is not None:
-                text = f"{text} {value:+.2f}"
+            if trigger == "negative_sentiment":  # the reading that raised it, not today's mood
+                score = reason.get("score")
+                shown = score if isinstance(score, int | float) and not isinstance(score, bool) else value
+                if shown is not None:
+                    text = f"{text} {shown:+.2f}"
             self.chips.addWidget(chip(text, reason_tooltip(reason, h)))
         if value is not None and "negative_sentiment" not in triggers:
             word = labels.sentiment_label(sentiment_word(value))

@@ -39,8 +39,12 @@ def reason_tooltip(reason: Mapping[str, Any], handoff: Mapping[str, Any]) -> str
     if detail:
         lines.append(detail)
     score = reason.get("score")
+    trigger = reason.get("trigger")
     if isinstance(score, int | float) and not isinstance(score, bool):
-        lines.append(QStyledItemDelegate.tr("Score %1").replace("%1", f"{score:+.2f}"))
+        if trigger == "negative_sentiment":
+            lines.append(QStyledItemDelegate.tr("Sentiment %1").replace("%1", f"{score:+.2f}"))
+        elif trigger != "repeated_failure" and 0 <= score <= 1:  # the model's probability
+            lines.append(QStyledItemDelegate.tr("Confidence %1%").replace("%1", f"{score * 100:.0f}"))
     index = reason.get("message_index")
     transcript = handoff.get("transcript")
     if isinstance(index, int) and isinstance(transcript, list | tuple) and 0 <= index < len(transcript):

@@ -218,15 +218,20 @@ async def test_observe_escalates_when_triage_says_so_then_streams_messages(hub):
     assert [m["text"] for m in handoff["transcript"]][0] == "Where is my order #A-5531?"
     assert handoff["customer"]["name"] == "Omar Haddad" and handoff["brief"]
     more = await bot.call("observe", conversation=conv,
-                          message=message("Hello?? anyone there?", at="2026-11-20T10:01:00Z"))
+                          message=message("ok, I will wait here.", at="2026-11-20T10:01:00Z"))
     assert more["data"]["escalated"] is True
-    added = await lea.next_event("message.added")
-    assert added["data"]["handoff_id"] == handoff["id"]
-    assert added["data"]["version"] == handoff["version"] + 1
-    assert added["data"]["message"]["index"] == 3
+    # The message joins the handoff: as message.added, or within handoff.updated when triage,
+    # judging the conversation again, changed more than the transcript.
+    added = await lea.next_event()
+    assert added["kind"] in ("message.added", "handoff.updated")
+    data = added["data"]
+    entry = data["message"] if added["kind"] == "message.added" else data["transcript"][-1]
+    assert data.get("handoff_id", data.get("id")) == handoff["id"]
+    assert data["version"] == handoff["version"] + 1
+    assert entry["index"] == 3 and entry["text"] == "ok, I will wait here."
     status = await bot.call("status", conversation_id="live-1")
     assert status["data"]["escalated"] and status["data"]["status"] == "waiting"
-    assert status["data"]["version"] == added["data"]["version"]
+    assert status["data"]["version"] == data["version"]
 
 
 async def test_end_and_status_of_a_conversation_the_bot_resolved(hub):
@@ -248,7 +253,8 @@ async def test_escalate_fills_priority_queue_reasons_and_brief_from_triage(hub):
     body = escalate_body(tier="vip")
     result = await bot.call("escalate", **body)
     data = result["data"]
-    assert data["queue"] == "vip" and 1 <= data["priority"] <= 2
+    # A disputed double charge: priority 2, whatever the tier; a VIP's goes to the vip queue.
+    assert data["queue"] == "vip" and data["priority"] == 2
     assert data["reasons"] and data["brief"].endswith(".") and len(data["brief"]) <= 160
     given = await bot.call("escalate", **escalate_body(
         queue="technical", priority=4, brief="Given brief.",
