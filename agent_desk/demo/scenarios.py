@@ -1,32 +1,66 @@
 """Realistic bot conversations for the demo: who writes what, and what the bot tries.
 
-Each scenario is a script of customer and bot turns with placeholders filled per customer, so
-the simulator produces varied conversations; the hub's triage decides which reach a person.
+Each scenario is a script of customer and bot turns with placeholders filled per customer. The
+bot really tries things (looks orders up, sends links, runs line tests) and sometimes fails or
+goes round in circles; the hub's triage decides which conversations reach a person, how
+urgently and why. The weights give a floor like a real one: most conversations stay with the
+bot, most handoffs are ordinary (priority 3), a few are urgent, and danger to a person is rare.
 """
 
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, field
 
-# (name, tier, language, lifetime value)
-CUSTOMERS: tuple[tuple[str, str, str, float], ...] = (
-    ("Dana Whitfield", "vip", "en", 18400.0),
-    ("Omar Haddad", "standard", "en", 640.0),
-    ("Lucía Fernández", "premium", "es", 3900.0),
-    ("Tyler Brooks", "free", "en", 0.0),
-    ("Mei Tanaka", "standard", "en", 1220.0),
-    ("Jonas Becker", "standard", "de", 880.0),
-    ("Camille Laurent", "premium", "fr", 5150.0),
-    ("Priya Raman", "vip", "en", 26900.0),
-    ("Sam O'Connor", "free", "en", 45.0),
-    ("Greta Lindqvist", "standard", "en", 310.0),
-    ("Mateo Rossi", "standard", "es", 770.0),
-    ("Anneke de Vries", "premium", "en", 4300.0),
-    ("Hannah Schulz", "premium", "de", 2600.0),
-    ("Louis Moreau", "standard", "fr", 520.0),
-    ("Aisha Bello", "standard", "en", 1490.0),
-    ("Ravi Kapoor", "free", "en", 12.0),
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One customer, the same in every conversation they have."""
+
+    name: str
+    tier: str
+    language: str
+    lifetime_value: float
+    since: int
+    orders: int
+
+    @property
+    def id(self) -> str:
+        return "c-" + self.name.lower().replace(" ", "-").replace("'", "")
+
+    def as_customer(self) -> dict[str, object]:
+        local = self.name.lower().replace(" ", ".").replace("'", "")
+        return {
+            "id": self.id,
+            "name": self.name,
+            "tier": self.tier,
+            "lifetime_value": self.lifetime_value,
+            "email": f"{local}@example.com",
+            "locale": self.language,
+            "history": [f"{self.orders} orders", f"customer since {self.since}"],
+        }
+
+
+CUSTOMERS: tuple[Profile, ...] = (
+    Profile("Dana Whitfield", "vip", "en", 18400.0, 2017, 64),
+    Profile("Omar Haddad", "standard", "en", 640.0, 2022, 7),
+    Profile("Lucía Fernández", "premium", "es", 3900.0, 2019, 31),
+    Profile("Tyler Brooks", "free", "en", 0.0, 2025, 1),
+    Profile("Mei Tanaka", "standard", "en", 820.0, 2021, 12),
+    Profile("Jonas Becker", "standard", "de", 880.0, 2020, 9),
+    Profile("Camille Laurent", "premium", "fr", 5150.0, 2018, 40),
+    Profile("Priya Raman", "vip", "en", 26900.0, 2016, 88),
+    Profile("Sam O'Connor", "free", "en", 45.0, 2024, 2),
+    Profile("Greta Lindqvist", "standard", "en", 310.0, 2023, 4),
+    Profile("Mateo Rossi", "standard", "es", 770.0, 2021, 8),
+    Profile("Anneke de Vries", "standard", "nl", 430.0, 2022, 6),
+    Profile("Hannah Schulz", "premium", "de", 2600.0, 2019, 22),
+    Profile("Louis Moreau", "standard", "fr", 520.0, 2023, 5),
+    Profile("Aisha Bello", "standard", "en", 490.0, 2020, 11),
+    Profile("Ravi Kapoor", "free", "en", 12.0, 2025, 1),
+    Profile("Giulia Bianchi", "standard", "it", 380.0, 2022, 5),
+    Profile("João Pereira", "standard", "pt", 560.0, 2021, 9),
 )
 CHANNELS = ("web_chat", "app", "whatsapp", "messenger")
 
@@ -48,6 +82,8 @@ class Scenario:
     after_handoff: tuple[str, ...] = ()
     weight: float = 1.0
     resolved_by_bot: bool = True
+    #: Who plays it: any customer of the language, or only these tiers.
+    tiers: tuple[str, ...] = ()
 
 
 def C(text: str) -> Turn:
@@ -59,18 +95,17 @@ def B(text: str, step: str | None = None, result: str | None = None) -> Turn:
 
 
 SCENARIOS: tuple[Scenario, ...] = (
+    # -- what a good bot settles on its own ---------------------------------------------------
     Scenario("order_status", ("en",), (
         C("hi, where is my order {order}?"),
-        B("Let me check that for you.", "lookup_order", "succeeded"),
-        B("Order {order} left our warehouse yesterday and arrives on Thursday."),
+        B("Order {order} left our warehouse yesterday and arrives on Thursday.", "lookup_order", "succeeded"),
         C("great, thanks!"),
-        B("You're welcome! Anything else I can help with?"),
-    ), weight=3),
+    ), weight=5),
     Scenario("password_reset", ("en",), (
         C("I can't log in, forgot my password"),
-        B("I've sent a reset link to your email address.", "send_reset_link", "succeeded"),
+        B("I've sent a reset link to the email address on your account.", "send_reset_link", "succeeded"),
         C("got it, worked. thank you"),
-    ), weight=2),
+    ), weight=3),
     Scenario("faq_hours", ("en",), (
         C("what are your opening hours on saturday?"),
         B("Our support line is open 9:00-17:00 on Saturdays."),
@@ -78,82 +113,149 @@ SCENARIOS: tuple[Scenario, ...] = (
     ), weight=2),
     Scenario("mild_annoyance_solved", ("en",), (
         C("ugh, the app keeps logging me out"),
-        B("Sorry about that! Updating to version 5.2 fixes it. Could you try?", "suggest_update", "unknown"),
+        B("Sorry about that! Version 5.2 fixes it. Could you update?", "suggest_update", "unknown"),
         C("ok updated, seems fine now. thanks"),
-    )),
-    Scenario("billing_dispute", ("en",), (
-        C("I was charged twice for order {order}, {amount} each time"),
-        B("I can see two payments. Let me re-send your receipt.", "resend_receipt", "failed"),
-        C("I don't need a receipt, I need my money back. If this isn't fixed I'll dispute it with my bank"),
-        B("I understand. Refunds are processed within 5-7 days."),
-    ), after_handoff=("hello? is anyone there?", "I've been waiting for a while now"), weight=2),
-    Scenario("product_defect_safety", ("en",), (
-        C("my charger started smoking last night and burned the carpet"),
-        B("I'm sorry to hear that. Have you tried a different outlet?", "troubleshoot_outlet", "failed"),
-        C("are you serious? it nearly caught fire, my kid was next to it"),
-    ), after_handoff=("I still have the charger, should I send photos?",)),
-    Scenario("cancellation", ("en",), (
-        C("I want to cancel my subscription"),
-        B("I'm sorry to see you go! Did you know you can pause it for 3 months instead?"),
-        C("no, cancel it please, and I want a refund for this month"),
-    ), after_handoff=("please confirm when it's done",)),
-    Scenario("explicit_request", ("en",), (
-        C("my router keeps dropping the connection"),
-        B("Let's restart it. Unplug it for 30 seconds.", "restart_router", "failed"),
-        C("did that already. can I talk to a real person please"),
-    ), after_handoff=("thanks, I'll wait",), weight=2),
-    Scenario("loop", ("en",), (
-        C("the discount code SPRING20 doesn't work at checkout"),
-        B("You can enter discount codes on the payment page.", "explain_codes", "failed"),
-        C("I did enter it there, it says invalid"),
-        B("You can enter discount codes on the payment page.", "explain_codes", "failed"),
-        C("you just said that. it does not work"),
-    )),
-    Scenario("multi_issue", ("en",), (
-        C("three things: my parcel {order} is late, I was billed for express shipping, and the app won't let me update my address"),
-        B("Let me look at your parcel first.", "lookup_order", "succeeded"),
-        C("and the other two?"),
-    )),
-    Scenario("privacy_request", ("en",), (
-        C("I want you to delete all my personal data under GDPR"),
-        B("You can download your data under Settings > Privacy."),
-        C("I don't want to download it, I want it erased"),
-    )),
-    Scenario("vip_outage", ("en",), (
-        C("our whole team can't access the dashboard since this morning"),
-        B("Please try clearing your browser cache.", "clear_cache", "failed"),
-        C("that didn't help, we're losing money every hour this is down"),
-    ), after_handoff=("any update?",)),
-    Scenario("angry_delivery", ("en",), (
-        C("my order {order} was marked delivered but never arrived"),
-        B("Sometimes parcels are left with a neighbour. Could you check?", "suggest_neighbour", "failed"),
-        C("I checked. this is absolutely ridiculous, third time this happens. worst service ever"),
-    )),
-    Scenario("german_request", ("de",), (
-        C("Meine Bestellung {order} ist beschädigt angekommen"),
-        B("Das tut mir leid! Möchten Sie ein Rücksendeetikett?", "offer_return_label", "unknown"),
-        C("Nein, ich möchte bitte mit einem Mitarbeiter sprechen"),
-    ), after_handoff=("Danke.",)),
-    Scenario("spanish_billing", ("es",), (
-        C("Me cobraron dos veces el pedido {order}"),
-        B("Veo dos cargos. Le reenvío el recibo.", "resend_receipt", "failed"),
-        C("No quiero un recibo, quiero hablar con una persona ya"),
-    )),
-    Scenario("french_cancel", ("fr",), (
-        C("Bonjour, je veux résilier mon abonnement"),
-        B("Je peux vous proposer une pause de 3 mois."),
-        C("Non merci, je veux parler à un conseiller"),
-    )),
+    ), weight=2),
+    Scenario("cancel_an_order", ("en",), (
+        C("can I still cancel order {order}? ordered the wrong size"),
+        B("Done: order {order} is cancelled and the refund is on its way.", "cancel_order", "succeeded"),
+        C("brilliant, thanks"),
+    ), weight=2),
+    Scenario("one_failed_step_then_fixed", ("en",), (
+        C("the tracking link in your email doesn't open"),
+        B("Let me resend it.", "resend_tracking_email", "failed"),
+        B("That didn't go through, so here it is directly: track.example.com/{order}", "show_tracking_link",
+          "succeeded"),
+        C("that one works, thanks"),
+    ), weight=2),
     Scenario("german_status", ("de",), (
         C("Wo ist mein Paket {order}?"),
         B("Ihr Paket wird morgen zugestellt.", "lookup_order", "succeeded"),
         C("Super, danke!"),
-    )),
+    ), weight=2),
     Scenario("spanish_faq", ("es",), (
         C("¿Cuánto cuesta el envío a Canarias?"),
         B("El envío a Canarias cuesta 4,95 €."),
         C("Perfecto, gracias"),
-    )),
+    ), weight=2),
+    Scenario("vip_routine", ("en",), (
+        C("could you send me the invoice for {order}?"),
+        B("Of course, I've emailed the invoice for {order} to you.", "resend_invoice", "succeeded"),
+        C("received, thank you"),
+    ), weight=1, tiers=("vip", "premium")),
+    # -- ordinary handoffs (priority 3) --------------------------------------------------------
+    Scenario("explicit_request", ("en",), (
+        C("my router keeps dropping the connection every evening"),
+        B("Let's restart it: unplug it for 30 seconds, then plug it back in.", "restart_router", "failed"),
+        C("did that already, twice. can I talk to a real person please"),
+    ), after_handoff=("thanks, I'll wait",), weight=3),
+    Scenario("loop", ("en",), (
+        C("the discount code SPRING20 doesn't work at checkout"),
+        B("You can enter discount codes on the payment page, under 'Add a code'.", "explain_discount_codes",
+          "unknown"),
+        C("yes, that's where I typed it. it says the code is not valid"),
+        B("You can enter discount codes on the payment page, under 'Add a code'.", "explain_discount_codes",
+          "unknown"),
+        C("you just said that. it still doesn't work"),
+    ), after_handoff=("ok, waiting",), weight=2),
+    Scenario("two_failed_steps", ("en",), (
+        C("my smart plug won't pair with the app"),
+        B("Hold the button for 5 seconds until the light blinks.", "reset_pairing", "failed"),
+        C("light blinks but the app still can't find it"),
+        B("Please move the plug closer to your router and try again.", "move_closer", "failed"),
+        C("right next to it now. nothing"),
+    ), after_handoff=("it's the third one I bought from you",), weight=2),
+    Scenario("multi_issue", ("en",), (
+        C("three things: my parcel {order} is late, I was billed for express shipping, and the app won't let "
+          "me change my address"),
+        B("Let me look at your parcel first.", "lookup_order", "succeeded"),
+        C("and the other two? can someone sort out all three?"),
+    ), weight=2),
+    Scenario("angry_delivery", ("en",), (
+        C("my order {order} was marked delivered but never arrived"),
+        B("Sometimes parcels are left with a neighbour. Could you check?", "suggest_neighbour", "failed"),
+        C("I checked. this is absolutely ridiculous, third time this happens. worst service ever"),
+    ), after_handoff=("still waiting...",), weight=2),
+    Scenario("cancellation", ("en",), (
+        C("I want to cancel my subscription"),
+        B("I'm sorry to see you go! You could pause it for 3 months instead.", "offer_pause", "failed"),
+        C("no, please cancel it. I've made up my mind"),
+    ), after_handoff=("please confirm when it's done",), weight=2),
+    Scenario("vip_outage", ("en",), (
+        C("our whole team can't access the dashboard since this morning"),
+        B("Please try clearing your browser cache.", "clear_cache", "failed"),
+        C("still down after clearing the cache. we're losing money every hour this is down"),
+    ), after_handoff=("any update?",), weight=1, tiers=("vip", "premium")),
+    Scenario("german_request", ("de",), (
+        C("Meine Bestellung {order} ist beschädigt angekommen"),
+        B("Das tut mir leid! Möchten Sie ein Rücksendeetikett?", "offer_return_label", "unknown"),
+        C("Nein, ich möchte bitte mit einem Mitarbeiter sprechen"),
+    ), after_handoff=("Danke.",), weight=2),
+    Scenario("french_cancel", ("fr",), (
+        C("Bonjour, je veux résilier mon abonnement"),
+        B("Je peux vous proposer une pause de 3 mois.", "offer_pause", "failed"),
+        C("Non merci, je veux vraiment résilier et parler à un conseiller"),
+    ), weight=1),
+    Scenario("italian_failed", ("it",), (
+        C("la app non si apre più dopo l'aggiornamento"),
+        B("Provi a disinstallarla e reinstallarla.", "reinstall_app", "failed"),
+        C("fatto, niente. continua a chiudersi"),
+        B("Provi a riavviare il telefono.", "restart_phone", "failed"),
+        C("niente da fare, non funziona"),
+    ), weight=1),
+    Scenario("dutch_person", ("nl",), (
+        C("mijn pakket {order} is al een week onderweg"),
+        B("Ik zie dat het pakket bij het sorteercentrum ligt.", "lookup_order", "succeeded"),
+        C("kan ik iemand van jullie team spreken? dit duurt echt te lang"),
+    ), weight=1),
+    # -- urgent: money, data, distress (priority 2) --------------------------------------------
+    Scenario("billing_dispute", ("en",), (
+        C("I was charged twice for order {order}, {amount} each time"),
+        B("I can see two payments. Let me re-send your receipt.", "resend_receipt", "failed"),
+        C("I don't need a receipt, I need my money back. If this isn't fixed I'll dispute it with my bank"),
+    ), after_handoff=("hello? is anyone there?", "I've been waiting for a while now"), weight=2),
+    Scenario("spanish_billing", ("es",), (
+        C("Me cobraron dos veces el pedido {order}"),
+        B("Veo dos cargos. Le reenvío el recibo.", "resend_receipt", "failed"),
+        C("No quiero un recibo, quiero que me devuelvan el dinero"),
+    ), weight=1),
+    Scenario("privacy_request", ("en",), (
+        C("I want you to delete all my personal data under GDPR"),
+        B("You can download a copy of your data under Settings > Privacy.", "show_data_export", "failed"),
+        C("I don't want to download it, I want it erased"),
+    ), weight=1),
+    Scenario("bereaved", ("en",), (
+        C("my husband passed away last month and I keep getting emails about his account. I don't know what "
+          "to do"),
+        B("I'm so sorry for your loss. Could you tell me the email address on his account?"),
+        C("it's the same as mine. please, I just want this to stop"),
+    ), weight=1),
+    # -- urgent: danger, legal, a valuable customer leaving (priority 1) -----------------------
+    Scenario("product_defect_safety", ("en",), (
+        C("my charger started smoking last night and burned the carpet"),
+        B("I'm sorry to hear that. Have you tried a different outlet?", "troubleshoot_outlet", "failed"),
+        C("are you serious? it nearly caught fire, my kid was next to it"),
+    ), after_handoff=("I still have the charger, should I send photos?",), weight=0.6),
+    Scenario("legal_threat", ("en",), (
+        C("where is my refund for {order}?"),
+        B("Refunds take 5-7 business days to appear.", "check_refund_status", "unknown"),
+        C("it's been six weeks. I'm taking this to small claims court and reporting you to the consumer "
+          "ombudsman"),
+    ), weight=0.4),
+    Scenario("vip_leaving", ("en",), (
+        C("we've had two outages this month. we're cancelling our contract and moving all 40 seats to "
+          "another provider at renewal unless someone senior talks to us"),
+        B("I'm sorry about the outages. Here is our status page: status.example.com", "show_status_page",
+          "unknown"),
+        C("please put me in touch with our account manager"),
+    ), weight=0.5, tiers=("vip",)),
+    # -- calm requests that still need a person (priority 4) -----------------------------------
+    Scenario("quote_request", ("en",), (
+        C("hello, we'd like a quote for 200 branded mugs for our company event in March"),
+        B("For custom orders over 100 items our sales team prepares a quote.", "explain_custom_orders",
+          "succeeded"),
+        C("great, could someone from sales give me a call next week?"),
+    ), weight=1.5),
 )
 
 
@@ -173,24 +275,18 @@ class Conversation:
 def make_conversation(rng: random.Random, serial: int) -> Conversation:
     """Pick a scenario and a customer who speaks its language; fill the placeholders."""
     scenario = rng.choices(SCENARIOS, weights=[s.weight for s in SCENARIOS])[0]
-    speakers = [c for c in CUSTOMERS if c[2] in scenario.languages] or list(CUSTOMERS)
-    name, tier, language, value = rng.choice(speakers)
-    order = f"#A-{rng.randint(10000, 99999)}"
-    amount = f"${rng.randint(19, 480)}.{rng.randint(0, 99):02d}"
-    fill = {"order": order, "amount": amount, "name": name.split()[0]}
-    customer_id = "c-" + name.lower().replace(" ", "-").replace("'", "")
+    speakers = [c for c in CUSTOMERS if c.language in scenario.languages and (not scenario.tiers or c.tier in scenario.tiers)]
+    profile = rng.choice(speakers or [c for c in CUSTOMERS if not scenario.tiers or c.tier in scenario.tiers])
+    # The same customer keeps the same order numbers, so their conversations agree.
+    seed = zlib.crc32(profile.name.encode())
+    order = f"#A-{10000 + (seed + rng.randrange(3) * 7919) % 90000}"
+    amount = f"${19 + seed % 400}.{seed % 100:02d}"
+    fill = {"order": order, "amount": amount, "name": profile.name.split()[0]}
     return Conversation(
         id=f"sim-{serial:06d}-{rng.randrange(16**6):06x}",
         scenario=scenario,
-        customer={
-            "id": customer_id,
-            "name": name,
-            "tier": tier,
-            "lifetime_value": value,
-            "locale": language,
-            "history": [f"{rng.randint(1, 9)} orders", f"customer since {rng.randint(2016, 2025)}"],
-        },
-        language=language,
+        customer=profile.as_customer(),
+        language=profile.language,
         channel=rng.choice(CHANNELS),
         turns=[Turn(t.role, t.text.format(**fill), t.step, t.result) for t in scenario.turns],
         after_handoff=[text.format(**fill) for text in scenario.after_handoff],
