@@ -25,7 +25,6 @@ from agent_desk.ui.text import (
     parse_ts,
     safe_text,
     sentiment_of,
-    sentiment_word,
 )
 from agent_desk.ui.theme import ThemeManager
 from agent_desk.ui.transcript import TranscriptModel, TranscriptView
@@ -282,8 +281,13 @@ class DetailPane(QWidget):
                     text = f"{text} {shown:+.2f}"
             self.chips.addWidget(chip(text, reason_tooltip(reason, h)))
         if value is not None and "negative_sentiment" not in triggers:
-            word = labels.sentiment_label(sentiment_word(value))
-            self.chips.addWidget(chip(self.tr("%1 sentiment %2").replace("%1", word).replace("%2", f"{value:+.2f}"), self.tr("Overall sentiment of the customer's messages")))
+            # No word for it ("negative"): triage did not find the mood a reason, and the brief
+            # says so ("customer is calm"); a word here would contradict it.
+            self.chips.addWidget(chip(
+                self.tr("sentiment %1").replace("%1", f"{value:+.2f}"),
+                self.tr("Overall sentiment of the customer's messages, from -1 (angry) to +1 (happy); "
+                        "not a reason to hand over"),
+            ))
         self._chips_box.updateGeometry()
 
     def _show_customer(self, h: Mapping[str, Any]) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDialog,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QWidget,
@@ -302,3 +303,25 @@ def test_an_agent_can_only_transfer_to_a_queue(desk: Desk) -> None:
     dialog.queue.setCurrentIndex(dialog.queue.findData("vip"))
     dialog.accept()
     assert desk.engine.calls[-1] == ("reassign", ("mine",), {"to_user": None, "to_queue": "vip"})
+
+
+def test_the_chips_beside_the_brief_never_contradict_it(desk: Desk) -> None:
+    """A calm brief gets no "negative" chip; a negative-sentiment reason shows its own reading."""
+    calm = handoff(id="calm", brief="Priya Raman (VIP) wants to cancel; customer is calm.",
+                   sentiment={"compound": -0.2, "trend": 0.0},
+                   reasons=[{"trigger": "sensitive_topic", "topic": "cancellation", "detail": "Cancellation",
+                             "score": 0.91, "message_index": 0}])
+    upset = handoff(id="upset", brief="Omar Haddad is angry about a late parcel.",
+                    sentiment={"compound": 0.1, "trend": 0.4},
+                    reasons=[{"trigger": "negative_sentiment", "detail": "Angry", "score": -0.72,
+                              "message_index": 0}])
+    desk.handoffs(calm, upset, reset=True)
+
+    def chips() -> set[str]:
+        return {w.text() for w in desk.window.detail.findChildren(QLabel) if w.objectName() == "Chip"}
+
+    desk.window.open_handoff("calm")
+    desk.qtbot.waitUntil(lambda: chips() == {"sensitive topic", "sentiment -0.20"}, timeout=WAIT_MS)
+    desk.window.open_handoff("upset")
+    # The reason's own reading, not the overall +0.10 of the handoff.
+    desk.qtbot.waitUntil(lambda: chips() == {"negative sentiment -0.72"}, timeout=WAIT_MS)
