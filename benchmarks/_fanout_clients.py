@@ -79,9 +79,7 @@ class Collector:
 class Receiver(asyncio.Protocol):
     """One websocket connection, read without a task per frame."""
 
-    def __init__(
-        self, uri: str, token: str | None, mode: str, col: Collector, ready: asyncio.Future[None]
-    ) -> None:
+    def __init__(self, uri: str, token: str | None, mode: str, col: Collector, ready: asyncio.Future[None]) -> None:
         self.ws = ClientProtocol(parse_uri(uri), max_size=2**20)
         self.request = self.ws.connect()
         if token:
@@ -156,9 +154,7 @@ class Receiver(asyncio.Protocol):
             if isinstance(ev, Response):
                 if ev.status_code != 101 or self.ws.handshake_exc is not None:
                     if not self.ready.done():
-                        self.ready.set_exception(
-                            ConnectionError(f"handshake failed: HTTP {ev.status_code}")
-                        )
+                        self.ready.set_exception(ConnectionError(f"handshake failed: HTTP {ev.status_code}"))
                     return
                 if self.mode == "bare":
                     self._go_live()
@@ -167,9 +163,7 @@ class Receiver(asyncio.Protocol):
             elif ev.opcode is OP_TEXT and RESULT_MARK in ev.data:
                 if b'"ok":true' not in ev.data:
                     if not self.ready.done():
-                        self.ready.set_exception(
-                            ConnectionError(f"resume failed: {ev.data[:200]!r}")
-                        )
+                        self.ready.set_exception(ConnectionError(f"resume failed: {ev.data[:200]!r}"))
                     return
                 self._go_live()
 
@@ -229,9 +223,7 @@ def _reply(obj: dict[str, Any]) -> None:
 async def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
-    parser.add_argument(
-        "--tokens", required=True, help="file with one token per line (bare: any lines)"
-    )
+    parser.add_argument("--tokens", required=True, help="file with one token per line (bare: any lines)")
     parser.add_argument("--mode", choices=["hub", "bare"], required=True)
     parser.add_argument("--parallel", type=int, default=20, help="connections opened at once")
     args = parser.parse_args()
@@ -246,9 +238,7 @@ async def main() -> int:
     async def open_one(token: str) -> None:
         async with gate:
             ready: asyncio.Future[None] = loop.create_future()
-            receiver = Receiver(
-                args.url, token if args.mode == "hub" else None, args.mode, col, ready
-            )
+            receiver = Receiver(args.url, token if args.mode == "hub" else None, args.mode, col, ready)
             col.receivers.append(receiver)
             await loop.create_connection(lambda: receiver, uri.host, uri.port)
             await asyncio.wait_for(ready, 30)

@@ -118,8 +118,7 @@ def handoff(number: int, rng: random.Random) -> dict[str, Any]:
             {"step": "refund_request", "result": "failed", "at": AT},
         ],
         "transcript": [
-            {"index": i, "role": "customer" if i % 2 == 0 else "bot", "text": t, "at": AT}
-            for i, t in enumerate(texts)
+            {"index": i, "role": "customer" if i % 2 == 0 else "bot", "text": t, "at": AT} for i, t in enumerate(texts)
         ],
         "outcome": None,
     }
@@ -139,11 +138,7 @@ def burst_frames(count: int, seed: int = 1) -> list[str]:
             number += 1
             made = handoff(number, rng)
             live[made["id"]] = made
-            frames.append(
-                encode(
-                    {"type": "event", "seq": seq, "kind": "handoff.created", "at": AT, "data": made}
-                )
-            )
+            frames.append(encode({"type": "event", "seq": seq, "kind": "handoff.created", "at": AT, "data": made}))
             continue
         target = live[rng.choice(list(live))]
         target["version"] += 1
@@ -156,11 +151,7 @@ def burst_frames(count: int, seed: int = 1) -> list[str]:
             }
             target["transcript"] = [*target["transcript"][-20:], message]
             data = {"handoff_id": target["id"], "version": target["version"], "message": message}
-            frames.append(
-                encode(
-                    {"type": "event", "seq": seq, "kind": "message.added", "at": AT, "data": data}
-                )
-            )
+            frames.append(encode({"type": "event", "seq": seq, "kind": "message.added", "at": AT, "data": data}))
         elif roll < 0.90:
             target["priority"] = rng.randint(1, 4)
             frames.append(
@@ -189,11 +180,7 @@ def burst_frames(count: int, seed: int = 1) -> list[str]:
             )
             del live[target["id"]]
     marker = handoff(999_999, rng)
-    frames.append(
-        encode(
-            {"type": "event", "seq": seq + 1, "kind": "handoff.created", "at": AT, "data": marker}
-        )
-    )
+    frames.append(encode({"type": "event", "seq": seq + 1, "kind": "handoff.created", "at": AT, "data": marker}))
     return frames
 
 
@@ -205,9 +192,7 @@ def snapshot_parts(count: int, seq: int) -> list[str]:
     for number in range(count):
         text = encode(handoff(number, rng))
         if chunk and size + len(text) + 1 > MAX_FRAME_BYTES - 4096:
-            parts.append(
-                f'{{"type":"snapshot","seq":{seq},"handoffs":[{",".join(chunk)}],"final":false}}'
-            )
+            parts.append(f'{{"type":"snapshot","seq":{seq},"handoffs":[{",".join(chunk)}],"final":false}}')
             chunk, size = [], 0
         chunk.append(text)
         size += len(text) + 1
@@ -223,9 +208,7 @@ class ScriptedHub:
 
     def __init__(self, parts: list[str], burst: list[str], seq: int, folder: Path) -> None:
         self.script = folder / f"script-{len(parts)}-{len(burst)}.json"
-        self.script.write_text(
-            json.dumps({"parts": parts, "burst": burst, "seq": seq}), encoding="utf-8"
-        )
+        self.script.write_text(json.dumps({"parts": parts, "burst": burst, "seq": seq}), encoding="utf-8")
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
 
@@ -279,9 +262,7 @@ class Waiter:
     def on_token(self, notice: TokenNotice) -> None: ...
 
 
-def run_engine_against(
-    hub: ScriptedHub, done: Callable[[HandoffDelta], bool], folder: Path
-) -> tuple[float, int]:
+def run_engine_against(hub: ScriptedHub, done: Callable[[HandoffDelta], bool], folder: Path) -> tuple[float, int]:
     """Seconds from the first timed frame sent to the delta that satisfies ``done``; deltas seen."""
     waiter = Waiter(done)
     engine = Engine(hub.url, "ana", "bench-token", waiter, cache_dir=folder)
@@ -337,9 +318,7 @@ def run_plain_sqlite_against(hub: ScriptedHub, count: int, path: Path) -> float:
             rows: list[tuple[str, int, str]] = []
             for _ in range(count):
                 data = json.loads(await ws.recv())["data"]
-                rows.append(
-                    (data.get("id") or data["handoff_id"], data["version"], json.dumps(data))
-                )
+                rows.append((data.get("id") or data["handoff_id"], data["version"], json.dumps(data)))
                 if len(rows) == 1000:
                     store(rows)
                     rows = []
@@ -404,12 +383,8 @@ def bench_burst(events: int, rounds: int, folder: Path) -> None:
 def bench_snapshot(count: int, folder: Path) -> None:
     parts = snapshot_parts(count, 5000)
     with ScriptedHub(parts, [], 5000, folder) as hub:
-        elapsed, _ = run_engine_against(
-            hub, lambda d: d.reset and len(d.upserts) == count, folder / "snapshot"
-        )
-    print(
-        f"\n2. snapshot of {count:,} handoffs in {len(parts)} parts ({sum(map(len, parts)) / 1e6:.1f} MB)"
-    )
+        elapsed, _ = run_engine_against(hub, lambda d: d.reset and len(d.upserts) == count, folder / "snapshot")
+    print(f"\n2. snapshot of {count:,} handoffs in {len(parts)} parts ({sum(map(len, parts)) / 1e6:.1f} MB)")
     print(
         f"   applied in {elapsed:.2f} s  (target < {SNAPSHOT_LIMIT_S:.0f} s: "
         f"{'met' if elapsed < SNAPSHOT_LIMIT_S else 'NOT met'})"
@@ -432,9 +407,7 @@ class Flush(Waiter):
 
     def wait(self, predicate: Callable[[ConnectionStatus], bool], timeout: float) -> None:
         with self.changed:
-            ok = self.changed.wait_for(
-                lambda: self.status is not None and predicate(self.status), timeout
-            )
+            ok = self.changed.wait_for(lambda: self.status is not None and predicate(self.status), timeout)
         assert ok, f"timed out; status {self.status}"
 
 
@@ -476,9 +449,7 @@ async def bench_flush(outcomes: int, rate_agent: int | None, folder: Path) -> No
         for handoff_id in ids:
             engine.resolve(handoff_id, {"resolution": "resolved", "csat": 4})
         await asyncio.to_thread(flush.wait, lambda s: s.pending == outcomes, 60)
-        hub = Hub(
-            HubConfig(data_dir=data, port=hub.port, rate_lead=100_000, rate_source=100_000, **extra)
-        )
+        hub = Hub(HubConfig(data_dir=data, port=hub.port, rate_lead=100_000, rate_source=100_000, **extra))
         await hub.start()
         engine.reconnect_now()
         await asyncio.to_thread(flush.wait, lambda s: s.link is Link.ONLINE, 60)
@@ -496,9 +467,7 @@ async def bench_flush(outcomes: int, rate_agent: int | None, folder: Path) -> No
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5, help="burst rounds (medians compared)")
     parser.add_argument("--snapshot", type=int, default=10_000)

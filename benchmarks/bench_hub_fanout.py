@@ -90,7 +90,7 @@ class Children:
 
     def start(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
         preexec = _die_with_parent if sys.platform.startswith("linux") else None
-        proc = subprocess.Popen(argv, preexec_fn=preexec, **kwargs)  # noqa: PLW1509
+        proc = subprocess.Popen(argv, preexec_fn=preexec, **kwargs)
         self.procs.append(proc)
         return proc
 
@@ -206,9 +206,7 @@ def start_bare(children: Children, work: Path) -> tuple[subprocess.Popen[Any], i
 class Clients:
     """The agents' process, driven line by line over its stdin/stdout."""
 
-    def __init__(
-        self, children: Children, url: str, tokens_file: Path, mode: str, work: Path
-    ) -> None:
+    def __init__(self, children: Children, url: str, tokens_file: Path, mode: str, work: Path) -> None:
         self.err = work / f"clients-{mode}.stderr"
         self.proc = children.start(
             [
@@ -240,9 +238,7 @@ class Clients:
     def ready(self) -> dict[str, Any]:
         reply = self._read()
         if not reply.get("ready"):
-            raise RuntimeError(
-                f"the clients could not connect: {reply.get('error')}\n{_tail(self.err)}"
-            )
+            raise RuntimeError(f"the clients could not connect: {reply.get('error')}\n{_tail(self.err)}")
         return reply
 
     def command(self, text: str) -> dict[str, Any]:
@@ -502,9 +498,7 @@ class PhaseResult:
 _PHASES = iter(range(1, 1_000_000))
 
 
-async def run_phase(
-    target: Target, label: str, rate: float, seconds: float, agents: int
-) -> PhaseResult:
+async def run_phase(target: Target, label: str, rate: float, seconds: float, agents: int) -> PhaseResult:
     """Send at ``rate`` for ``seconds``, wait until everything arrived (or stalled), collect."""
     source, clients = target.source, target.clients
     phase = next(_PHASES)
@@ -715,15 +709,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--agents", type=int, default=300, help="agent connections (default 300)")
-    parser.add_argument(
-        "--rate", type=float, default=100, help="escalations/s of the fixed phase (default 100)"
-    )
-    parser.add_argument(
-        "--seconds", type=float, default=10, help="length of the fixed phase (default 10)"
-    )
-    parser.add_argument(
-        "--step-seconds", type=float, default=5, help="length of each ladder step (default 5)"
-    )
+    parser.add_argument("--rate", type=float, default=100, help="escalations/s of the fixed phase (default 100)")
+    parser.add_argument("--seconds", type=float, default=10, help="length of the fixed phase (default 10)")
+    parser.add_argument("--step-seconds", type=float, default=5, help="length of each ladder step (default 5)")
     parser.add_argument(
         "--ladder",
         default=",".join(str(r) for r in DEFAULT_LADDER),
@@ -735,9 +723,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="about 20 s smoke run: 100 agents, 3 s fixed phase, short 3-step ladder",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
-    parser.add_argument(
-        "--keep", action="store_true", help="keep the temporary folder (logs, data)"
-    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, data)")
     args = parser.parse_args(argv)
     args.retries, args.settle_s = RETRIES, 30.0
     SettleBudget.left = 90.0
@@ -771,9 +757,7 @@ async def run(args: argparse.Namespace, children: Children, work: Path) -> bool:
     hub_proc, hub_port = start_hub(children, data_dir, work)
     bare_proc, bare_port = start_bare(children, work)
     hub_clients = Clients(children, f"ws://127.0.0.1:{hub_port}/v1/agent", tokens_file, "hub", work)
-    bare_clients = Clients(
-        children, f"ws://127.0.0.1:{bare_port}/agents", tokens_file, "bare", work
-    )
+    bare_clients = Clients(children, f"ws://127.0.0.1:{bare_port}/agents", tokens_file, "bare", work)
     hub_ready = await asyncio.to_thread(hub_clients.ready)
     bare_ready = await asyncio.to_thread(bare_clients.ready)
     print(
@@ -796,9 +780,7 @@ async def run(args: argparse.Namespace, children: Children, work: Path) -> bool:
         ) as hub_ws,
         connect(f"ws://127.0.0.1:{bare_port}/source", **opts) as bare_ws,
     ):
-        hub = Target(
-            "hub", Source(hub_ws, "hub"), hub_clients, CpuMeter(hub_proc.pid, hub_ready["pid"])
-        )
+        hub = Target("hub", Source(hub_ws, "hub"), hub_clients, CpuMeter(hub_proc.pid, hub_ready["pid"]))
         bare = Target(
             "bare",
             Source(bare_ws, "bare"),

@@ -40,8 +40,42 @@ P99_LIMIT_MS = 25.0
 START_LIMIT_S = 1.5
 RSS_LIMIT_MB = 400.0
 
-FIRST = ["Dana", "Omar", "Lucía", "Tyler", "Mei", "Aisha", "Jonas", "Priya", "Mateo", "Sofia", "Kwame", "Elena", "Hiro", "Fatima", "Liam", "Noor"]
-LAST = ["Whitfield", "Haddad", "Fernández", "Brooks", "Chen", "Bello", "Berg", "Raman", "García", "Rossi", "Mensah", "Novak", "Sato", "Khan", "Walsh", "Ali"]
+FIRST = [
+    "Dana",
+    "Omar",
+    "Lucía",
+    "Tyler",
+    "Mei",
+    "Aisha",
+    "Jonas",
+    "Priya",
+    "Mateo",
+    "Sofia",
+    "Kwame",
+    "Elena",
+    "Hiro",
+    "Fatima",
+    "Liam",
+    "Noor",
+]
+LAST = [
+    "Whitfield",
+    "Haddad",
+    "Fernández",
+    "Brooks",
+    "Chen",
+    "Bello",
+    "Berg",
+    "Raman",
+    "García",
+    "Rossi",
+    "Mensah",
+    "Novak",
+    "Sato",
+    "Khan",
+    "Walsh",
+    "Ali",
+]
 OPENERS = [
     ("I was charged twice for my order {order}, this is ridiculous", "billing"),
     ("My router keeps dropping the connection every ten minutes", "technical"),
@@ -52,13 +86,21 @@ OPENERS = [
     ("I think someone used my account without permission", "general"),
 ]
 FOLLOW_UPS = [
-    "I already tried that twice.", "Can I talk to a real person please?", "This is the third time I'm writing.",
-    "Thanks, but that did not help at all.", "Ok, what else can I do?", "I have been a customer for six years.",
-    "Please just refund it.", "It still does not work!!", "Why is this so complicated?",
+    "I already tried that twice.",
+    "Can I talk to a real person please?",
+    "This is the third time I'm writing.",
+    "Thanks, but that did not help at all.",
+    "Ok, what else can I do?",
+    "I have been a customer for six years.",
+    "Please just refund it.",
+    "It still does not work!!",
+    "Why is this so complicated?",
 ]
 BOT_LINES = [
-    "I'm sorry to hear that. Could you confirm the order number?", "Let's try restarting the device first.",
-    "I can help with that. Have you tried signing out and in again?", "I'll look into it right away.",
+    "I'm sorry to hear that. Could you confirm the order number?",
+    "Let's try restarting the device first.",
+    "I can help with that. Have you tried signing out and in again?",
+    "I'll look into it right away.",
 ]
 
 
@@ -72,9 +114,25 @@ def escalation(rng: random.Random, n: int) -> dict[str, Any]:
         messages.append({"role": "customer", "text": rng.choice(FOLLOW_UPS), "at": "2026-11-20T09:59:00Z"})
     tier = rng.choices(["vip", "premium", "standard", "free"], [1, 3, 10, 4])[0]
     return {
-        "conversation": {"id": f"bench-{n}-{rng.random()}", "started_at": "2026-11-20T09:57:00Z", "language": rng.choice(["en", "en", "en", "de", "es", "fr"]), "messages": messages},
-        "customer": {"id": f"cust-{n}", "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}", "tier": tier, "lifetime_value": rng.randint(0, 30000)},
-        "attempts": [{"step": s, "result": rng.choice(["failed", "unknown", "succeeded"]), "at": "2026-11-20T09:58:10Z"} for s in rng.sample(["Restarted the router", "Reset the password", "Checked the order status", "Sent a help article"], rng.randint(0, 3))],
+        "conversation": {
+            "id": f"bench-{n}-{rng.random()}",
+            "started_at": "2026-11-20T09:57:00Z",
+            "language": rng.choice(["en", "en", "en", "de", "es", "fr"]),
+            "messages": messages,
+        },
+        "customer": {
+            "id": f"cust-{n}",
+            "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            "tier": tier,
+            "lifetime_value": rng.randint(0, 30000),
+        },
+        "attempts": [
+            {"step": s, "result": rng.choice(["failed", "unknown", "succeeded"]), "at": "2026-11-20T09:58:10Z"}
+            for s in rng.sample(
+                ["Restarted the router", "Reset the password", "Checked the order status", "Sent a help article"],
+                rng.randint(0, 3),
+            )
+        ],
     }
 
 
@@ -106,7 +164,9 @@ def hub_child(data_dir: str) -> None:
                 break
             count = int(line.split()[1])
             started = time.perf_counter()
-            async with connect(url + "/v1/source", additional_headers={"Authorization": f"Bearer {tokens['bot']}"}, max_size=2**21) as ws:
+            async with connect(
+                url + "/v1/source", additional_headers={"Authorization": f"Bearer {tokens['bot']}"}, max_size=2**21
+            ) as ws:
                 await ws.recv()  # hello
                 pending = 0
                 window = 256
@@ -134,7 +194,10 @@ class HubProcess:
     def __init__(self, data_dir: Path) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--hub-child", str(data_dir)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         )
         assert self.proc.stdout is not None
         info = json.loads(self.proc.stdout.readline())
@@ -178,7 +241,7 @@ def rss_mb() -> float:
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, int(round(fraction * len(ordered) + 0.5)) - 1))]
+    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]
 
 
 def burst(hub: HubProcess, count: int, cached_total: int, cache_dir: Path, settings_path: Path) -> dict[str, Any]:
@@ -190,7 +253,9 @@ def burst(hub: HubProcess, count: int, cached_total: int, cache_dir: Path, setti
     from agent_desk.ui.settings import DeskSettings
 
     app = ensure_application()
-    desk = DeskApp(settings=DeskSettings(QSettings(str(settings_path), QSettings.Format.IniFormat)), cache_dir=str(cache_dir))
+    desk = DeskApp(
+        settings=DeskSettings(QSettings(str(settings_path), QSettings.Format.IniFormat)), cache_dir=str(cache_dir)
+    )
     desk.start_direct(hub.url, "lea", hub.tokens["lea"])
     model = desk.window.queue_model
     updates = [0]
@@ -274,15 +339,14 @@ def start_child(kind: str, hub_url: str, cache_dir: str, settings_path: str, exp
         window.show()
         ready = lambda: window.isVisible()  # noqa: E731 - a tiny predicate
     else:
-        from agent_desk.ui.app import DeskApp
+        from agent_desk.ui.app import DeskApp, direct_token
         from agent_desk.ui.settings import DeskSettings
-
-        from agent_desk.ui.app import direct_token
 
         # As run_desktop does for ``agent-desk --hub URL --user lea`` (token from the environment).
         desk = DeskApp(
             settings=DeskSettings(QSettings(settings_path, QSettings.Format.IniFormat)),
-            cache_dir=cache_dir, early_start=(hub_url, "lea", direct_token(hub_url, "lea")),
+            cache_dir=cache_dir,
+            early_start=(hub_url, "lea", direct_token(hub_url, "lea")),
         )
         desk.window.show()
         model = desk.window.queue_model
@@ -298,7 +362,10 @@ def start_child(kind: str, hub_url: str, cache_dir: str, settings_path: str, exp
     def finish() -> None:
         elapsed = time.perf_counter() - T_START
         rows = desk.window.queue_model.rowCount() if kind != "empty" else 0
-        print(json.dumps({"kind": kind, "in_process_s": round(elapsed, 3), "rss_mb": round(rss_mb(), 1), "rows": rows}), flush=True)
+        print(
+            json.dumps({"kind": kind, "in_process_s": round(elapsed, 3), "rss_mb": round(rss_mb(), 1), "rows": rows}),
+            flush=True,
+        )
         app.quit()
 
     QTimer.singleShot(0, check)
@@ -312,7 +379,11 @@ def start_up(kind: str, hub: HubProcess, cache_dir: Path, settings_path: Path, e
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, __file__, "--start-child", kind, hub.url, str(cache_dir), str(settings_path), str(expect)],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
     )
     wall = time.perf_counter() - started
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -352,21 +423,33 @@ def main() -> int:
     desk = min(d["process_s"] for d in desks)
     desk_rss = max(d["rss_mb"] for d in desks)
     checks = {
-        f"longest GUI stall during {b['handoffs']} arrivals < {STALL_LIMIT_MS:.0f} ms": (b["stall_max_ms"] or 1e9) < STALL_LIMIT_MS,
+        f"longest GUI stall during {b['handoffs']} arrivals < {STALL_LIMIT_MS:.0f} ms": (b["stall_max_ms"] or 1e9)
+        < STALL_LIMIT_MS,
         f"p99 GUI stall < {P99_LIMIT_MS:.0f} ms": (b["stall_p99_ms"] or 1e9) < P99_LIMIT_MS,
         f"start with {b['cached_rows']} cached handoffs < {START_LIMIT_S} s": desk < START_LIMIT_S,
-        f"RSS with {b['cached_rows']} handoffs < {RSS_LIMIT_MB:.0f} MB": desk_rss < RSS_LIMIT_MB and b["rss_mb_with_cache"] < RSS_LIMIT_MB,
+        f"RSS with {b['cached_rows']} handoffs < {RSS_LIMIT_MB:.0f} MB": desk_rss < RSS_LIMIT_MB
+        and b["rss_mb_with_cache"] < RSS_LIMIT_MB,
     }
     print()
-    print(f"burst: {b['handoffs']} handoffs arrived in {b['arrival_s']} s (hub fed them in {b['hub_feed_s']} s) "
-          f"in {b['model_updates']} model updates")
-    print(f"  GUI probe every {PROBE_MS} ms, {b['probe_samples']} samples: longest {b['stall_max_ms']} ms, "
-          f"p99 {b['stall_p99_ms']} ms, median {b['stall_median_ms']} ms")
-    print(f"start-up (process start to interactive window, best of 3): desk with {b['cached_rows']} cached "
-          f"handoffs {desk:.3f} s; empty QMainWindow {empty:.3f} s; ratio {desk / empty:.2f}x")
-    print(f"  in-process part: desk {min(d['in_process_s'] for d in desks):.3f} s, empty {min(e['in_process_s'] for e in empties):.3f} s")
-    print(f"memory: RSS {desk_rss:.0f} MB at start-up with {b['cached_rows']} handoffs; "
-          f"{b['rss_mb_with_cache']:.0f} MB in the burst process after {b['cached_rows']} arrived")
+    print(
+        f"burst: {b['handoffs']} handoffs arrived in {b['arrival_s']} s (hub fed them in {b['hub_feed_s']} s) "
+        f"in {b['model_updates']} model updates"
+    )
+    print(
+        f"  GUI probe every {PROBE_MS} ms, {b['probe_samples']} samples: longest {b['stall_max_ms']} ms, "
+        f"p99 {b['stall_p99_ms']} ms, median {b['stall_median_ms']} ms"
+    )
+    print(
+        f"start-up (process start to interactive window, best of 3): desk with {b['cached_rows']} cached "
+        f"handoffs {desk:.3f} s; empty QMainWindow {empty:.3f} s; ratio {desk / empty:.2f}x"
+    )
+    print(
+        f"  in-process part: desk {min(d['in_process_s'] for d in desks):.3f} s, empty {min(e['in_process_s'] for e in empties):.3f} s"
+    )
+    print(
+        f"memory: RSS {desk_rss:.0f} MB at start-up with {b['cached_rows']} handoffs; "
+        f"{b['rss_mb_with_cache']:.0f} MB in the burst process after {b['cached_rows']} arrived"
+    )
     for text, ok in checks.items():
         print(f"  {'PASS' if ok else 'FAIL'}  {text}")
     return 0 if all(checks.values()) else 1

@@ -12,10 +12,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from agent_desk.hub import db  # noqa: E402
-from agent_desk.hub.server import Hub, HubConfig  # noqa: E402
-from agent_desk.hub.store import Store  # noqa: E402
-from tests.support.peers import Peer  # noqa: E402
+from agent_desk.hub import db
+from agent_desk.hub.server import Hub, HubConfig
+from agent_desk.hub.store import Store
+from tests.support.peers import Peer
 
 
 @dataclass

@@ -49,9 +49,7 @@ class Backoff:
         reset_after_s: how long a connection must stay up to start the delays again.
     """
 
-    def __init__(
-        self, rng: random.Random | None = None, reset_after_s: float = BACKOFF_RESET_AFTER_S
-    ) -> None:
+    def __init__(self, rng: random.Random | None = None, reset_after_s: float = BACKOFF_RESET_AFTER_S) -> None:
         self._rng = rng or random.Random()
         self.reset_after_s = reset_after_s
         self._delays = backoff_delays(self._rng)

@@ -322,9 +322,7 @@ class Cache:
     # -- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(
-        cls, path: Path | None, user_id: str, client_id: str | None = None
-    ) -> tuple[Cache, list[str]]:
+    def open(cls, path: Path | None, user_id: str, client_id: str | None = None) -> tuple[Cache, list[str]]:
         """Open (or create) the cache at ``path``; returns it and human notices for the person.
 
         A damaged file (``PRAGMA quick_check``) or one written by a newer release is moved
@@ -389,20 +387,14 @@ class Cache:
         try:
             with engine.begin() as conn:
                 HANDOFFS.metadata.create_all(conn)
-                version = conn.execute(
-                    select(META.c.value).where(META.c.key == "schema_version")
-                ).scalar_one_or_none()
+                version = conn.execute(select(META.c.value).where(META.c.key == "schema_version")).scalar_one_or_none()
                 if version is None:
-                    conn.execute(
-                        insert(META).values(key="schema_version", value=str(SCHEMA_VERSION))
-                    )
+                    conn.execute(insert(META).values(key="schema_version", value=str(SCHEMA_VERSION)))
                 elif int(version) > SCHEMA_VERSION:
                     raise _NewerSchema(int(version))
                 elif int(version) < SCHEMA_VERSION:
                     cache_db.migrate(conn, int(version), SCHEMA_VERSION)
-                stored_id = conn.execute(
-                    select(META.c.value).where(META.c.key == "client_id")
-                ).scalar_one_or_none()
+                stored_id = conn.execute(select(META.c.value).where(META.c.key == "client_id")).scalar_one_or_none()
                 if stored_id is None or (client_id and stored_id != client_id):
                     cache_db.put_meta(conn, {"client_id": client_id or uuid.uuid4().hex})
         except BaseException:
@@ -440,14 +432,9 @@ class Cache:
         """(Re)build every in-memory index from the file, keeping unsaved entries."""
         with self._db.connect() as conn:
             meta = {r.key: r.value for r in conn.execute(select(META.c.key, META.c.value))}
-            self._versions = {
-                r.id: int(r.version)
-                for r in conn.execute(select(HANDOFFS.c.id, HANDOFFS.c.version))
-            }
+            self._versions = {r.id: int(r.version) for r in conn.execute(select(HANDOFFS.c.id, HANDOFFS.c.version))}
             tails = conn.execute(
-                select(MESSAGES.c.handoff_id, func.max(MESSAGES.c.version)).group_by(
-                    MESSAGES.c.handoff_id
-                )
+                select(MESSAGES.c.handoff_id, func.max(MESSAGES.c.version)).group_by(MESSAGES.c.handoff_id)
             ).all()
             rows = conn.execute(select(OUTBOX).order_by(OUTBOX.c.seq)).mappings().all()
             attention = conn.execute(select(ATTENTION.c.handoff_id)).all()
@@ -472,9 +459,7 @@ class Cache:
         self._attention_handoffs = {}
         for (handoff_id,) in attention:
             if handoff_id is not None:
-                self._attention_handoffs[handoff_id] = (
-                    self._attention_handoffs.get(handoff_id, 0) + 1
-                )
+                self._attention_handoffs[handoff_id] = self._attention_handoffs.get(handoff_id, 0) + 1
         self._next_seq = max((e.seq for e in entries), default=0) + 1
         self._states = {}
 
@@ -531,9 +516,7 @@ class Cache:
         found = json.loads(data)
         return self._shown(_with_tail(found, tail) if tail else found)
 
-    def _read_tails(
-        self, conn: Connection, handoff_id: str | None
-    ) -> dict[str, list[tuple[int, str]]]:
+    def _read_tails(self, conn: Connection, handoff_id: str | None) -> dict[str, list[tuple[int, str]]]:
         """The rows of ``messages`` (of one handoff, or all), by handoff, in order."""
         if handoff_id is not None and handoff_id not in self._tails:
             return {}
@@ -567,9 +550,7 @@ class Cache:
     def attention(self) -> tuple[AttentionItem, ...]:
         """Every "needs attention" item, oldest first."""
         with self._db.connect() as conn:
-            rows = (
-                conn.execute(select(ATTENTION).order_by(literal_column("rowid"))).mappings().all()
-            )
+            rows = conn.execute(select(ATTENTION).order_by(literal_column("rowid"))).mappings().all()
         return tuple(
             AttentionItem(
                 request_id=r["request_id"],
@@ -587,9 +568,7 @@ class Cache:
         known = self._states.get(handoff_id)
         if known is not None:
             return known
-        row = conn.execute(
-            select(HANDOFFS.c.data, HANDOFFS.c.base).where(HANDOFFS.c.id == handoff_id)
-        ).first()
+        row = conn.execute(select(HANDOFFS.c.data, HANDOFFS.c.base).where(HANDOFFS.c.id == handoff_id)).first()
         if row is None:
             return None
         state: dict[str, Any] = json.loads(row.base if row.base is not None else row.data)
@@ -696,11 +675,7 @@ class Cache:
     def _drop_entry(self, entry: OutboxEntry) -> None:
         self._outbox.pop(entry.request_id, None)
         if entry.handoff_id is not None:
-            lane = [
-                e
-                for e in self._by_handoff.get(entry.handoff_id, [])
-                if e.request_id != entry.request_id
-            ]
+            lane = [e for e in self._by_handoff.get(entry.handoff_id, []) if e.request_id != entry.request_id]
             if lane:
                 self._by_handoff[entry.handoff_id] = lane
             else:
@@ -748,9 +723,7 @@ class Cache:
             return
         try:
             with self._db.begin() as conn:
-                conn.execute(
-                    update(OUTBOX).where(OUTBOX.c.request_id.in_(ids)).values(state="sent")
-                )
+                conn.execute(update(OUTBOX).where(OUTBOX.c.request_id.in_(ids)).values(state="sent"))
         except DBAPIError as error:
             log.warning("could not mark %d request(s) as sent: %s", len(ids), error.orig)
 
@@ -764,11 +737,7 @@ class Cache:
         """
 
         def work(conn: Connection) -> Mapping[str, Any] | None:
-            row = (
-                conn.execute(select(ATTENTION).where(ATTENTION.c.request_id == request_id))
-                .mappings()
-                .first()
-            )
+            row = conn.execute(select(ATTENTION).where(ATTENTION.c.request_id == request_id)).mappings().first()
             if row is None:
                 return None
             conn.execute(delete(ATTENTION).where(ATTENTION.c.request_id == request_id))
@@ -851,9 +820,7 @@ class Cache:
         """
         self._settle()
         if staged.error is not None:
-            reason = (
-                cache_db.write_failure(staged.error) or f"a database error: {staged.error.orig}"
-            )
+            reason = cache_db.write_failure(staged.error) or f"a database error: {staged.error.orig}"
             raise CacheWriteError(reason)
         batch = staged.batch
         batch.outcome.delta = batch.delta.build(self._shown)
@@ -899,11 +866,7 @@ class Cache:
             batch.written += sum((len(r[9]) // page + 1) * page for r in rows)
             batch.upserts.clear()
         if batch.appends:
-            added = [
-                (hid, version, text)
-                for hid, messages in batch.appends.items()
-                for text, version in messages
-            ]
+            added = [(hid, version, text) for hid, messages in batch.appends.items() for text, version in messages]
             cache_db.insert_messages(conn, added)
             self._tails.update(batch.appends)
             batch.written += sum(len(r[2]) + 64 for r in added)
@@ -941,7 +904,7 @@ class Cache:
         shown = batch.delta.items
         viewer = batch.viewer
         last_seq = batch.last_seq
-        for frame, data_text in zip(frames, data_texts or repeat(None, len(frames))):
+        for frame, data_text in zip(frames, data_texts or repeat(None, len(frames)), strict=True):
             seq = frame.get("seq")
             if type(seq) is int:
                 last_seq = seq
@@ -953,11 +916,7 @@ class Cache:
                 handoff_id = data.get("handoff_id")
                 version = data.get("version")
                 message = data.get("message")
-                if (
-                    type(handoff_id) is not str
-                    or type(version) is not int
-                    or type(message) is not dict
-                ):
+                if type(handoff_id) is not str or type(version) is not int or type(message) is not dict:
                     continue
                 known = versions.get(handoff_id)
                 if known is None or version <= known:
@@ -986,7 +945,7 @@ class Cache:
                 if handoff_id in shown:
                     del shown[handoff_id]  # re-inserted: the delta keeps the order of changes
                 shown[handoff_id] = after
-            elif kind == _CREATED or kind == _UPDATED:
+            elif kind in (_CREATED, _UPDATED):
                 handoff_id = data.get("id")
                 if type(handoff_id) is not str:
                     continue
@@ -1111,9 +1070,7 @@ class Cache:
             )
             batch.outcome.attention_changed = True
             if entry.handoff_id is not None:
-                self._attention_handoffs[entry.handoff_id] = (
-                    self._attention_handoffs.get(entry.handoff_id, 0) + 1
-                )
+                self._attention_handoffs[entry.handoff_id] = self._attention_handoffs.get(entry.handoff_id, 0) + 1
         if entry.handoff_id is None:
             return
         current = self._current_hub(conn, entry.handoff_id)

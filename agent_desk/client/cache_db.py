@@ -147,9 +147,7 @@ def integrity_problem(path: Path) -> str | None:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2.0)
         try:
             rows = conn.execute("PRAGMA quick_check").fetchall()
-            names = {
-                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         finally:
             conn.close()
     except sqlite3.DatabaseError as error:
@@ -175,9 +173,7 @@ class Salvage:
     attention: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _read_rows(
-    conn: sqlite3.Connection, query: str, columns: Sequence[str]
-) -> list[dict[str, Any]]:
+def _read_rows(conn: sqlite3.Connection, query: str, columns: Sequence[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     try:
         cursor = conn.execute(query)
@@ -201,13 +197,9 @@ def salvage(path: Path) -> Salvage:
         return found
     try:
         outbox_cols = ("seq", "request_id", "kind", "handoff_id", "payload", "created_at")
-        found.outbox = _read_rows(
-            conn, f"SELECT {', '.join(outbox_cols)} FROM outbox ORDER BY seq", outbox_cols
-        )
+        found.outbox = _read_rows(conn, f"SELECT {', '.join(outbox_cols)} FROM outbox ORDER BY seq", outbox_cols)
         attention_cols = ("request_id", "kind", "handoff_id", "code", "message", "payload", "at")
-        found.attention = _read_rows(
-            conn, f"SELECT {', '.join(attention_cols)} FROM attention", attention_cols
-        )
+        found.attention = _read_rows(conn, f"SELECT {', '.join(attention_cols)} FROM attention", attention_cols)
     finally:
         conn.close()
     good_outbox = []
@@ -261,9 +253,7 @@ def _upsert_sql() -> str:
 @functools.cache
 def _insert_messages_sql() -> str:
     sql, names = _compiled(
-        insert(MESSAGES).values(
-            handoff_id=bindparam("h"), version=bindparam("v"), message=bindparam("m")
-        )
+        insert(MESSAGES).values(handoff_id=bindparam("h"), version=bindparam("v"), message=bindparam("m"))
     )
     if names != ("h", "v", "m"):
         raise RuntimeError(f"unexpected parameter order {names}")
@@ -370,9 +360,7 @@ class Checkpointer:
         if self._committed - self._checkpointed < self.MIN_BYTES or self._wake.is_set():
             return
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name="agent-desk-checkpoint", daemon=True
-            )
+            self._thread = threading.Thread(target=self._run, name="agent-desk-checkpoint", daemon=True)
             self._thread.start()
         self._wake.set()
 
@@ -416,9 +404,7 @@ class Checkpointer:
 @functools.cache
 def _put_meta_sql() -> str:
     stmt = sqlite_insert(META).values(key=bindparam("k"), value=bindparam("v"))
-    sql, names = _compiled(
-        stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
-    )
+    sql, names = _compiled(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value}))
     if names != ("k", "v"):
         raise RuntimeError(f"unexpected parameter order {names}")
     return sql

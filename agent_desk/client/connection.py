@@ -57,9 +57,7 @@ class Ending:
 
 
 _CLOSE_REASONS: dict[int, Ending] = {
-    CloseCode.TOKEN_REVOKED: Ending(
-        "Your sign-in was revoked on the hub; sign in again.", final=True
-    ),
+    CloseCode.TOKEN_REVOKED: Ending("Your sign-in was revoked on the hub; sign in again.", final=True),
     CloseCode.PROTOCOL_UNSUPPORTED: Ending(
         "The hub no longer speaks this version of Agent Desk's protocol; please update Agent Desk.",
         final=True,
@@ -67,9 +65,7 @@ _CLOSE_REASONS: dict[int, Ending] = {
     CloseCode.GOING_AWAY: Ending("The hub is restarting."),
     CloseCode.NORMAL: Ending("The hub closed the connection."),
     CloseCode.MESSAGE_TOO_BIG: Ending("A message was too large for the connection."),
-    CloseCode.TOO_MANY_BAD_FRAMES: Ending(
-        "The hub closed the connection after too many rejected requests."
-    ),
+    CloseCode.TOO_MANY_BAD_FRAMES: Ending("The hub closed the connection after too many rejected requests."),
     CloseCode.NO_RESUME: Ending("The connection timed out while starting."),
     1013: Ending("The connection could not keep up with the hub."),
 }
@@ -95,9 +91,7 @@ def ending_for_error(error: BaseException) -> Ending:
                 final=True,
             )
         if status == 403:
-            return Ending(
-                "The hub refused this connection (HTTP 403: not allowed for this user).", final=True
-            )
+            return Ending("The hub refused this connection (HTTP 403: not allowed for this user).", final=True)
         if status == 404:
             return Ending("There is no Agent Desk hub at this address (HTTP 404).", final=True)
         return Ending(f"The hub is not ready (HTTP {status}).")
@@ -106,9 +100,7 @@ def ending_for_error(error: BaseException) -> Ending:
     if isinstance(error, ssl.SSLCertVerificationError):
         return Ending(f"The hub's certificate could not be verified: {error.verify_message}.")
     if isinstance(error, ConnectionClosed):
-        return ending_for_close(
-            error.rcvd.code if error.rcvd else None, error.rcvd.reason if error.rcvd else None
-        )
+        return ending_for_close(error.rcvd.code if error.rcvd else None, error.rcvd.reason if error.rcvd else None)
     if isinstance(error, InvalidHandshake):
         return Ending(f"The hub's answer was not understood: {error}.")
     if isinstance(error, TimeoutError):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import gc
 import json
 import logging
@@ -25,7 +26,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -98,9 +99,7 @@ SEND_WINDOW = 32
 #: Wait before re-sending after ``unavailable`` without ``retry_after_ms``.
 DEFAULT_RETRY_S = 1.0
 USER_AGENT = "agent-desk-desktop"
-OFFLINE_CLAIM = (
-    "You are offline: a new claim needs the hub. Try again once Agent Desk is connected."
-)
+OFFLINE_CLAIM = "You are offline: a new claim needs the hub. Try again once Agent Desk is connected."
 
 
 def _user_info(data: Mapping[str, Any]) -> UserInfo:
@@ -192,6 +191,7 @@ class Engine:
         self._inflight: set[str] = set()
         self._pause_until = 0.0
         self._metrics: dict[str, dict[str, Any]] = {}
+        self._background: set[asyncio.Task[Any]] = set()  # started, not awaited: held until done
         self._ws: ClientConnection | None = None
         self._sender: asyncio.Task[None] | None = None
         self._storage_problem: str | None = None
@@ -214,9 +214,7 @@ class Engine:
         if self._thread is not None:
             raise RuntimeError("the engine was started already")
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._run, args=(after,), name="agent-desk-engine", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, args=(after,), name="agent-desk-engine", daemon=True)
         self._thread.start()
 
     def request_stop(self) -> None:
@@ -225,10 +223,8 @@ class Engine:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None or not thread.is_alive():
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the thread is ending anyway
             loop.call_soon_threadsafe(self._stop_requested.set)
-        except RuntimeError:  # the loop closed meanwhile: the thread is ending anyway
-            pass
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait up to ``timeout`` for the engine thread to end; True when it has (or never ran)."""
@@ -274,9 +270,7 @@ class Engine:
         self._set_status(Link.CONNECTING)
         self._ready.set()
         # commits hub batches while this thread reads on (Engine._process)
-        self._committer = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="agent-desk-commit"
-        )
+        self._committer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent-desk-commit")
         storage = asyncio.create_task(self._storage_loop())
         links = asyncio.create_task(self._connect_loop())
         try:
@@ -349,9 +343,7 @@ class Engine:
         request_id = uuid.uuid4().hex
         fields = {k: v for k, v in (("since", since), ("until", until)) if v is not None}
         try:
-            frame = Metrics.model_validate(
-                {"type": "metrics", "id": request_id, **fields}
-            ).to_wire()
+            frame = Metrics.model_validate({"type": "metrics", "id": request_id, **fields}).to_wire()
         except ValueError as error:
             raise RequestRefused(str(error)) from None
         self._post(self._send_metrics, request_id, frame)
@@ -448,6 +440,11 @@ class Engine:
 
     # -- reporting (engine thread) ---------------------------------------------------------
 
+    def _in_background(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _emit(self, method: str, *args: Any) -> None:
         try:
             getattr(self._listener, method)(*args)
@@ -506,12 +503,8 @@ class Engine:
 
     def _presence_answered(self, answer: AnswerItem) -> None:
         if answer.frame.get("ok"):
-            self._confirmed_presence = str(
-                answer.entry.fields.get("status", self._confirmed_presence)
-            )
-        elif self._me is not None and not any(
-            e.kind == "presence" for e in self._require_cache().outbox()
-        ):
+            self._confirmed_presence = str(answer.entry.fields.get("status", self._confirmed_presence))
+        elif self._me is not None and not any(e.kind == "presence" for e in self._require_cache().outbox()):
             self._me = _replace_presence(self._me, self._confirmed_presence)
             self._emit("on_presence", self._me)
 
@@ -580,12 +573,10 @@ class Engine:
 
     def _send_metrics(self, request_id: str, frame: dict[str, Any]) -> None:
         if self._link is not Link.ONLINE or self._ws is None:
-            self._emit(
-                "on_metrics", request_id, None, "Figures need the hub; Agent Desk is offline."
-            )
+            self._emit("on_metrics", request_id, None, "Figures need the hub; Agent Desk is offline.")
             return
         self._metrics[request_id] = frame
-        asyncio.ensure_future(self._send_text(encode(frame)))
+        self._in_background(self._send_text(encode(frame)))
 
     async def _send_text(self, text: str) -> None:
         ws = self._ws
@@ -648,10 +639,8 @@ class Engine:
             delay = self._backoff.next_delay(up_for)
             self._set_status(Link.RECONNECTING, retry_in_s=round(delay, 3), reason=ending.reason)
             self._retry_now.clear()
-            try:
+            with contextlib.suppress(TimeoutError):  # the backoff delay is over: try again
                 await asyncio.wait_for(self._retry_now.wait(), delay)
-            except TimeoutError:
-                pass  # the backoff delay is over: try again
 
     async def _attempt(self, token: str) -> tuple[Ending, float | None]:
         loop = asyncio.get_running_loop()
@@ -680,9 +669,7 @@ class Engine:
             return ending, None
         except Exception as error:  # a bug must not kill the engine: log it, back off, retry
             log.exception("unexpected error in the connection")
-            return Ending(
-                f"An internal error interrupted the connection ({type(error).__name__})."
-            ), None
+            return Ending(f"An internal error interrupted the connection ({type(error).__name__})."), None
 
     def _after_session(self) -> None:
         self._ws = None
@@ -694,9 +681,7 @@ class Engine:
             self._sender.cancel()
             self._sender = None
         for request_id in list(self._metrics):
-            self._emit(
-                "on_metrics", request_id, None, "The connection to the hub was lost; ask again."
-            )
+            self._emit("on_metrics", request_id, None, "The connection to the hub was lost; ask again.")
         self._metrics.clear()
 
     async def _session(self, ws: ClientConnection) -> Ending:
@@ -738,9 +723,7 @@ class Engine:
         user = hello.get("user")
         me = _user_info(user if isinstance(user, dict) else {})
         if me.id != self.user:
-            return Ending(
-                f"This sign-in belongs to {me.id!r}, not {self.user!r}; sign in again.", final=True
-            )
+            return Ending(f"This sign-in belongs to {me.id!r}, not {self.user!r}; sign in again.", final=True)
         self._me = me
         self._confirmed_presence = me.presence
         self._viewer = Viewer.of(me.id, me.role, me.queues, me.languages)
@@ -830,9 +813,7 @@ class Engine:
             self._report(cache.finish_batch(staged))
         return self._after_batch(ws, after)
 
-    def _decode(
-        self, texts: list[str | bytes]
-    ) -> tuple[list[BatchItem], list[tuple[str, dict[str, Any]]]]:
+    def _decode(self, texts: list[str | bytes]) -> tuple[list[BatchItem], list[tuple[str, dict[str, Any]]]]:
         """The batch items of received frames, and what to do once they are applied."""
         assert self._viewer is not None
         items: list[BatchItem] = []
@@ -897,9 +878,7 @@ class Engine:
             items.append(EventStream(_event_runs(streamed)))
         return items, after
 
-    def _after_batch(
-        self, ws: ClientConnection, after: list[tuple[str, dict[str, Any]]]
-    ) -> Ending | None:
+    def _after_batch(self, ws: ClientConnection, after: list[tuple[str, dict[str, Any]]]) -> Ending | None:
         ending: Ending | None = None
         for what, frame in after:
             if what == "resumed":
@@ -935,9 +914,7 @@ class Engine:
 
     def _resumed(self, ws: ClientConnection, frame: Mapping[str, Any]) -> Ending | None:
         if not frame.get("ok"):
-            return Ending(
-                f"The hub could not resume the session: {frame.get('message', 'unknown error')}."
-            )
+            return Ending(f"The hub could not resume the session: {frame.get('message', 'unknown error')}.")
         if self._cache is not None and not self._cache.unsaved:
             self._storage_problem = None
         self._set_status(Link.ONLINE)
@@ -961,7 +938,7 @@ class Engine:
     def _resend_metrics(self, request_id: str) -> None:
         request = self._metrics.get(request_id)
         if request is not None and self._ws is not None:
-            asyncio.ensure_future(self._send_text(encode(request)))
+            self._in_background(self._send_text(encode(request)))
 
     # -- sending the outbox ----------------------------------------------------------------
 
@@ -1124,6 +1101,4 @@ class _Backlog:
 
 
 def _replace_presence(user: UserInfo, presence: str) -> UserInfo:
-    return UserInfo(
-        user.id, user.name, user.role, user.queues, user.languages, presence, user.active
-    )
+    return UserInfo(user.id, user.name, user.role, user.queues, user.languages, presence, user.active)

@@ -47,7 +47,7 @@ class EmbeddedHub:
         try:
             self.hub = Hub(self.config)
             self.loop.run_until_complete(self.hub.start())
-        except BaseException as error:
+        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread, which raises it
             self._error = error
             self._ready.set()
             return

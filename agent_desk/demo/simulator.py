@@ -180,12 +180,14 @@ class Simulator:
                 await self._pause()
                 await self._pause()
                 await self.client.call(
-                    "observe", conversation=conv,
+                    "observe",
+                    conversation=conv,
                     message={"role": "customer", "text": text, "at": _now()},
                 )
         else:
             await self.client.call(
-                "end", conversation_id=conversation.id,
+                "end",
+                conversation_id=conversation.id,
                 resolved_by_bot=conversation.scenario.resolved_by_bot,
             )
             self.stats.ended_by_bot += 1

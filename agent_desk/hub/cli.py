@@ -30,17 +30,37 @@ def register(sub: Any) -> None:
     serve.add_argument("--tls-cert", type=Path, help="certificate chain (PEM) to serve wss://")
     serve.add_argument("--tls-key", type=Path, help="private key (PEM) of --tls-cert")
     serve.add_argument(
-        "--allow-origin", action="append", default=[], metavar="ORIGIN",
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
         help="an Origin allowed to connect (repeatable; requests without Origin always may)",
     )
-    serve.add_argument("--rate-agent", type=int, default=codes.RATE_LIMIT_AGENT,
-                       help="frames an agent connection may send in any 10 s (default 100)")
-    serve.add_argument("--rate-lead", type=int, default=codes.RATE_LIMIT_LEAD,
-                       help="frames a lead connection may send in any 10 s (default 1000)")
-    serve.add_argument("--rate-source", type=int, default=codes.RATE_LIMIT_SOURCE,
-                       help="frames a source connection may send in any 10 s (default 5000)")
-    serve.add_argument("--sla", metavar="P=SECONDS", action="append", default=[],
-                       help="wait target of a priority, e.g. --sla 1=45 (repeatable)")
+    serve.add_argument(
+        "--rate-agent",
+        type=int,
+        default=codes.RATE_LIMIT_AGENT,
+        help="frames an agent connection may send in any 10 s (default 100)",
+    )
+    serve.add_argument(
+        "--rate-lead",
+        type=int,
+        default=codes.RATE_LIMIT_LEAD,
+        help="frames a lead connection may send in any 10 s (default 1000)",
+    )
+    serve.add_argument(
+        "--rate-source",
+        type=int,
+        default=codes.RATE_LIMIT_SOURCE,
+        help="frames a source connection may send in any 10 s (default 5000)",
+    )
+    serve.add_argument(
+        "--sla",
+        metavar="P=SECONDS",
+        action="append",
+        default=[],
+        help="wait target of a priority, e.g. --sla 1=45 (repeatable)",
+    )
     serve.add_argument("--triage-rules", type=Path, help="triage rules file (TOML) to use instead of the default")
     serve.add_argument("--database-url", help="SQLAlchemy database URL instead of the SQLite file in --data")
     serve.set_defaults(handler=_serve)
@@ -86,24 +106,25 @@ def data_lock(data_dir: Path) -> Iterator[bool]:
     """Hold the data folder's lock; yields False when another process holds it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / LOCK_NAME
-    handle = open(path, "a+")
-    try:
+    with open(path, "a+") as handle:
         try:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # Windows: msvcrt locks a byte range instead
-            import msvcrt
-
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+            _lock(handle.fileno())
         except OSError:
             yield False
             return
         yield True
-    except OSError:
-        yield False
-    finally:
-        handle.close()
+
+
+def _lock(fd: int) -> None:
+    """Lock a file without waiting; OSError when another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: msvcrt locks a byte range instead
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _open_store(data_dir: Path) -> Any:
@@ -235,5 +256,3 @@ def _restore(args: argparse.Namespace) -> int:
             store.close()
     print(f"restored {args.file} into {args.data}; epoch kept", file=sys.stderr)
     return 0
-
-

@@ -88,11 +88,7 @@ def figures(
         for h in handoffs
         if h.conversation_started_at is not None
     ]
-    waits = [
-        (h.first_claimed_at - h.escalated_at).total_seconds()
-        for h in handoffs
-        if h.first_claimed_at is not None
-    ]
+    waits = [(h.first_claimed_at - h.escalated_at).total_seconds() for h in handoffs if h.first_claimed_at is not None]
     breaches = 0
     for h in handoffs:
         target = float(sla_targets_s.get(h.priority, sla_targets_s.get(4, 1800)))
@@ -105,9 +101,7 @@ def figures(
         "handoff_rate": round(len(handoffs) / conversations, 4) if conversations else None,
         "resolved": len(resolved),
         "resolution_rate": (
-            round(sum(h.resolution == "resolved" for h in resolved) / len(resolved), 4)
-            if resolved
-            else None
+            round(sum(h.resolution == "resolved" for h in resolved) / len(resolved), 4) if resolved else None
         ),
         "csat_avg": _mean([float(c) for c in csats]),
         "csat_count": len(csats),
@@ -117,9 +111,7 @@ def figures(
         "sla_breaches": breaches,
     }
     if with_feedback:
-        result["feedback"] = {
-            key: sum(h.feedback == key for h in handoffs) for key in FEEDBACK_KEYS
-        }
+        result["feedback"] = {key: sum(h.feedback == key for h in handoffs) for key in FEEDBACK_KEYS}
     return result
 
 
@@ -150,11 +142,8 @@ def compute_metrics(
         by_queue.setdefault(h.queue, []).append(h)
         for trigger in h.triggers:
             by_trigger.setdefault(trigger, []).append(h)
-    data["by_queue"] = {
-        q: figures(hs, conversations, now, sla_targets_s) for q, hs in sorted(by_queue.items())
-    }
+    data["by_queue"] = {q: figures(hs, conversations, now, sla_targets_s) for q, hs in sorted(by_queue.items())}
     data["by_trigger"] = {
-        t: figures(hs, conversations, now, sla_targets_s, with_feedback=True)
-        for t, hs in sorted(by_trigger.items())
+        t: figures(hs, conversations, now, sla_targets_s, with_feedback=True) for t, hs in sorted(by_trigger.items())
     }
     return data

@@ -35,8 +35,14 @@ from agent_desk.triage.engine import pair_attempts
 from agent_desk.triage.model import Attempt
 from agent_desk.triage.rules import Rules
 
-TRIGGERS = ("explicit_request", "negative_sentiment", "repeated_failure", "sensitive_topic", "high_value",
-            "multi_issue")
+TRIGGERS = (
+    "explicit_request",
+    "negative_sentiment",
+    "repeated_failure",
+    "sensitive_topic",
+    "high_value",
+    "multi_issue",
+)
 
 
 def register(triage_sub: Any) -> None:
@@ -44,8 +50,9 @@ def register(triage_sub: Any) -> None:
     replay = triage_sub.add_parser("replay", help="replay a hub's stored conversations under other rules")
     replay.add_argument("--data", required=True, type=Path, help="the hub's data folder")
     replay.add_argument("--rules", type=Path, help="proposed rules file (default: only the live rules)")
-    replay.add_argument("--live-rules", type=Path,
-                        help="the rules the hub serves with, if not the default (hub serve --triage-rules)")
+    replay.add_argument(
+        "--live-rules", type=Path, help="the rules the hub serves with, if not the default (hub serve --triage-rules)"
+    )
     replay.add_argument("--json", action="store_true", help="print JSON instead of tables")
     replay.set_defaults(handler=run_replay)
 
@@ -143,7 +150,7 @@ def read_units(data_dir: Path) -> list[Unit]:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(conversations)")}
         segments_column = "segments" if "segments" in columns else "'[]'"
         rows = conn.execute(
-            f"SELECT customer, language, messages, attempts, watch_from, handoff_id, {segments_column} "  # noqa: S608
+            f"SELECT customer, language, messages, attempts, watch_from, handoff_id, {segments_column} "
             "FROM conversations ORDER BY started_at, source, id"
         ).fetchall()
         outcomes: dict[str, tuple[list[str], str | None]] = {}
@@ -185,14 +192,16 @@ def read_units(data_dir: Path) -> list[Unit]:
             if segment is None and start == watch_from and handoff_id and not segments:
                 segment = {"at": len(part) - 1, "handoff_id": handoff_id}  # old store: moment unknown
             triggers, feedback = outcomes.get(segment["handoff_id"], ([], None)) if segment else ([], None)
-            units.append(Unit(
-                customer=customer,
-                language=language,
-                turns=tuple(turns),
-                escalated_at=None if segment is None else segment["at"] - (start if "from" in segment else 0),
-                reasons=tuple(triggers),
-                feedback=feedback,
-            ))
+            units.append(
+                Unit(
+                    customer=customer,
+                    language=language,
+                    turns=tuple(turns),
+                    escalated_at=None if segment is None else segment["at"] - (start if "from" in segment else 0),
+                    reasons=tuple(triggers),
+                    feedback=feedback,
+                )
+            )
     return units
 
 

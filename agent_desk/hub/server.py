@@ -60,6 +60,15 @@ from agent_desk.triage import Triage, load_rules
 
 log = logging.getLogger("agent_desk.hub")
 T = TypeVar("T")
+#: Tasks started and not awaited, held until done (the loop keeps only weak references).
+_BACKGROUND: set[asyncio.Task[Any]] = set()
+
+
+def _in_background(work: Coroutine[Any, Any, Any]) -> None:
+    task = asyncio.ensure_future(work)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+
 
 AGENT_PATH, SOURCE_PATH, HEALTH_PATH = "/v1/agent", "/v1/source", "/healthz"
 #: A connection whose unsent output grows beyond this is too slow to follow; it is closed
@@ -135,9 +144,7 @@ class Conn:
         self.user = user
         self.viewer = user.viewer
         self.is_source = path == SOURCE_PATH
-        limit = {Role.AGENT: cfg.rate_agent, Role.LEAD: cfg.rate_lead}.get(
-            Role(user.role), cfg.rate_source
-        )
+        limit = {Role.AGENT: cfg.rate_agent, Role.LEAD: cfg.rate_lead}.get(Role(user.role), cfg.rate_source)
         self.rate = SlidingWindow(limit, cfg.rate_window_s)
         self.bad = SlidingWindow(cfg.bad_frame_limit, cfg.bad_frame_window_s)
         self.resumed = self.is_source
@@ -172,7 +179,7 @@ class Conn:
         transport.write(data)
         if transport.get_write_buffer_size() > MAX_WRITE_BACKLOG:
             log.warning("closing a connection of %s that cannot keep up", self.user.id)
-            asyncio.ensure_future(self.ws.close(1013, "too slow; resume to catch up"))
+            _in_background(self.ws.close(1013, "too slow; resume to catch up"))
 
 
 class Writer:
@@ -300,13 +307,9 @@ class Hub:
         return None
 
     @staticmethod
-    def _respond(
-        ws: ServerConnection, status: HTTPStatus, body: str, content_type: str = "text/plain"
-    ) -> Response:
+    def _respond(ws: ServerConnection, status: HTTPStatus, body: str, content_type: str = "text/plain") -> Response:
         response = ws.respond(status, body)
-        response.headers = Headers(
-            [(k, v) for k, v in response.headers.raw_items() if k.lower() != "content-type"]
-        )
+        response.headers = Headers([(k, v) for k, v in response.headers.raw_items() if k.lower() != "content-type"])
         response.headers["Content-Type"] = f"{content_type}; charset=utf-8"
         return response
 
@@ -324,9 +327,7 @@ class Hub:
         try:
             conn.send(encode(await self._run(self._hello, user, set(self._online))))
             if not conn.is_source:
-                timer = asyncio.get_running_loop().call_later(
-                    self.cfg.resume_timeout_s, self._resume_timeout, conn
-                )
+                timer = asyncio.get_running_loop().call_later(self.cfg.resume_timeout_s, self._resume_timeout, conn)
             async for frame in ws:
                 if conn.is_source:
                     await self._pipeline(conn, frame)
@@ -360,7 +361,7 @@ class Hub:
 
     def _resume_timeout(self, conn: Conn) -> None:
         if not conn.resumed:
-            asyncio.ensure_future(self._close(conn, CloseCode.NO_RESUME, "no resume within 10 s"))
+            _in_background(self._close(conn, CloseCode.NO_RESUME, "no resume within 10 s"))
 
     def _hello(self, user: User, online: set[str]) -> dict[str, Any]:
         def work(conn: Any) -> dict[str, Any]:
@@ -461,11 +462,14 @@ class Hub:
                 return self._resume(conn, request)
             if self.closing:
                 raise StoreUnavailable("the hub is shutting down")
+            worker = self.worker
+            assert worker is not None, "the hub is not started"
             work = self.service.work_for(conn.user, request, envelope.body)
+            future: asyncio.Future[Outcome] | asyncio.Future[dict[str, Any]]
             if work is not None:
-                future = self.worker.write(work)
+                future = worker.write(work)
             else:
-                future = self.worker.call(self.service.read_request, conn.user, request)
+                future = worker.call(self.service.read_request, conn.user, request)
         except RequestError as error:
             return self._finish(conn, envelope, now, result_error(envelope.id, error.code, error.message, error.data))
         except StoreUnavailable as error:
@@ -513,10 +517,7 @@ class Hub:
 
     async def _resume(self, conn: Conn, request: Resume) -> None:
         if request.protocol != PROTOCOL_VERSION:
-            await self._close(
-                conn,
-                CloseCode.PROTOCOL_UNSUPPORTED, f"protocol {request.protocol} not supported"
-            )
+            await self._close(conn, CloseCode.PROTOCOL_UNSUPPORTED, f"protocol {request.protocol} not supported")
             return
         if conn.resumed:
             conn.send(encode(result_error(request.id, Code.INVALID, "already resumed")))

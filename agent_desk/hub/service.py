@@ -79,9 +79,7 @@ def _t_message(message: Mapping[str, Any]) -> TMessage:
 
 
 def _t_attempt(attempt: Mapping[str, Any]) -> TAttempt:
-    return TAttempt(
-        step=attempt["step"], result=attempt["result"], at=attempt["at"], detail=attempt.get("detail")
-    )
+    return TAttempt(step=attempt["step"], result=attempt["result"], at=attempt["at"], detail=attempt.get("detail"))
 
 
 def _t_turns(messages: list[dict[str, Any]], attempts: list[dict[str, Any]]) -> list[tuple[TMessage, TAttempt | None]]:
@@ -130,9 +128,9 @@ class HubService:
 
     def read_request(self, user: User, request: m.Request) -> dict[str, Any]:
         """The result of a request that changes nothing (``metrics``, ``status``)."""
-        if request.type == "metrics":
+        if isinstance(request, m.Metrics):
             return self._metrics(user, request)
-        if request.type == "status":
+        if isinstance(request, m.ConversationStatus):
             return self._status(user, request)
         raise RequestError(Code.UNKNOWN_TYPE, f"unknown request type {request.type!r}")
 
@@ -147,7 +145,7 @@ class HubService:
             return None
         digest = request_hash(body)
         handler = self._handlers[request.type]
-        session_key = (user.id, request.conversation.id) if request.type in ("observe", "escalate") else None
+        session_key = (user.id, request.conversation.id) if isinstance(request, m.Observe | m.Escalate) else None
 
         def abort() -> None:  # the conversation's triage state may be ahead of the store
             if session_key is not None:
@@ -160,7 +158,8 @@ class HubService:
                     return result_error(
                         request.id, Code.INVALID, "this request id was already used for a different request"
                     )
-                return json.loads(stored[1])
+                answered: dict[str, Any] = json.loads(stored[1])
+                return answered
             try:
                 with tx.attempt():
                     result = result_ok(request.id, handler(tx, user, request))
@@ -184,9 +183,7 @@ class HubService:
     def _conflict(message: str, handoff: dict[str, Any]) -> RequestError:
         return RequestError(Code.CONFLICT, message, {"handoff": handoff})
 
-    def _change(
-        self, tx: Tx, before: dict[str, Any], after: dict[str, Any], **extra: Any
-    ) -> dict[str, Any]:
+    def _change(self, tx: Tx, before: dict[str, Any], after: dict[str, Any], **extra: Any) -> dict[str, Any]:
         after["version"] = before["version"] + 1
         self._check_size(after)
         self.store.save_handoff(tx.conn, after, before["version"], **extra)
@@ -217,9 +214,7 @@ class HubService:
 
     def _check_assignee(self, user: User, handoff: dict[str, Any]) -> None:
         if user.role != Role.LEAD and handoff["assignee"] != user.id:
-            raise RequestError(
-                Code.NOT_ASSIGNEE, "this handoff is no longer assigned to you", {"handoff": handoff}
-            )
+            raise RequestError(Code.NOT_ASSIGNEE, "this handoff is no longer assigned to you", {"handoff": handoff})
 
     def _release(self, tx: Tx, user: User, req: m.Release) -> dict[str, Any]:
         before = self._get(tx, req.handoff_id)
@@ -267,9 +262,7 @@ class HubService:
                 raise RequestError(Code.NOT_FOUND, f"no queue named {req.to_queue!r}")
             if before["status"] == Status.WAITING and before["queue"] == req.to_queue:
                 return {"handoff": before}
-            after.update(
-                status=Status.WAITING.value, queue=req.to_queue, assignee=None, claimed_at=None
-            )
+            after.update(status=Status.WAITING.value, queue=req.to_queue, assignee=None, claimed_at=None)
         return self._change(tx, before, after, **extra)
 
     def _presence(self, tx: Tx, user: User, req: m.SetPresence) -> dict[str, Any]:
@@ -369,9 +362,7 @@ class HubService:
     @staticmethod
     def _check_size(handoff: dict[str, Any]) -> None:
         if len(handoff["transcript"]) > MAX_TRANSCRIPT_MESSAGES:
-            raise RequestError(
-                Code.INVALID, f"a transcript holds at most {MAX_TRANSCRIPT_MESSAGES} messages"
-            )
+            raise RequestError(Code.INVALID, f"a transcript holds at most {MAX_TRANSCRIPT_MESSAGES} messages")
         if handoff_size(handoff) > MAX_HANDOFF_BYTES:
             raise RequestError(Code.INVALID, "the handoff would grow beyond 512 KiB")
 
@@ -420,8 +411,7 @@ class HubService:
             "reasons": reasons,
             "customer": dict(customer),
             "attempts": [
-                {k: a[k] for k in ("step", "result", "at", "detail") if a.get(k) is not None}
-                for a in attempts
+                {k: a[k] for k in ("step", "result", "at", "detail") if a.get(k) is not None} for a in attempts
             ],
             "transcript": transcript,
             "outcome": None,
@@ -456,9 +446,7 @@ class HubService:
                 "reasons": [r.to_wire() for r in req.reasons] if req.reasons else None,
             }
             conv_dict = conv.model_dump(mode="json", exclude_none=True)
-            existing = self._new_handoff(
-                tx, user.id, conv_dict, customer, messages, attempts, session, overrides
-            )
+            existing = self._new_handoff(tx, user.id, conv_dict, customer, messages, attempts, session, overrides)
             values = {
                 "started_at": conv.started_at,
                 "language": conv.language,
@@ -495,8 +483,14 @@ class HubService:
         while len(self._sessions) > TRIAGE_CACHE_SIZE:
             self._sessions.popitem(last=False)
 
-    def _session(self, source: str, row: Any, customer: dict[str, Any], watched: list[dict[str, Any]],
-                 attempts: list[dict[str, Any]]) -> ConversationTriage:
+    def _session(
+        self,
+        source: str,
+        row: Any,
+        customer: dict[str, Any],
+        watched: list[dict[str, Any]],
+        attempts: list[dict[str, Any]],
+    ) -> ConversationTriage:
         """The conversation's incremental triage over ``watched``, rebuilt when not cached."""
         key = (source, row.id)
         session = self._sessions.get(key)
@@ -579,9 +573,7 @@ class HubService:
                     "language": row.language or conv.language,
                     "channel": row.channel or conv.channel,
                 }
-                handoff = self._new_handoff(
-                    tx, user.id, conv_dict, customer, watched, watched_attempts, session, {}
-                )
+                handoff = self._new_handoff(tx, user.id, conv_dict, customer, watched, watched_attempts, session, {})
                 segments = [
                     *json.loads(row.segments or "[]"),
                     {"from": watch_from, "at": len(messages) - 1, "handoff_id": handoff["id"]},

@@ -14,9 +14,9 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import SQLModel
 
@@ -44,13 +44,23 @@ from agent_desk.protocol.timefmt import format_time, utc_now
 from agent_desk.protocol.visibility import Viewer, can_see
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-USERS = UserRow.__table__
-HANDOFFS = HandoffRow.__table__
-EVENTS = EventRow.__table__
-RESULTS = ResultRow.__table__
-CONVERSATIONS = ConversationRow.__table__
-META = Meta.__table__
+
+
+def _table(model: type[SQLModel]) -> Table:
+    """The table of a SQLModel class (which SQLModel does not declare to type checkers)."""
+    table = vars(model)["__table__"]
+    assert isinstance(table, Table)
+    return table
+
+
+USERS = _table(UserRow)
+HANDOFFS = _table(HandoffRow)
+EVENTS = _table(EventRow)
+RESULTS = _table(ResultRow)
+CONVERSATIONS = _table(ConversationRow)
+META = _table(Meta)
 
 # Statements of the hot path, built once: rebuilding ``insert(...).values(...)`` per request
 # cost more CPU than the SQLite work itself.
@@ -250,9 +260,7 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 SQLModel.metadata.create_all(conn)
-                version = conn.execute(
-                    select(META.c.value).where(META.c.key == "schema_version")
-                ).scalar_one_or_none()
+                version = conn.execute(select(META.c.value).where(META.c.key == "schema_version")).scalar_one_or_none()
                 if version is None:
                     conn.execute(insert(META).values(key="schema_version", value=str(SCHEMA_VERSION)))
                 elif int(version) > SCHEMA_VERSION:
@@ -262,9 +270,7 @@ class Store:
                     )
                 elif int(version) < SCHEMA_VERSION:
                     self._migrate(conn, int(version))
-                epoch = conn.execute(
-                    select(META.c.value).where(META.c.key == "epoch")
-                ).scalar_one_or_none()
+                epoch = conn.execute(select(META.c.value).where(META.c.key == "epoch")).scalar_one_or_none()
                 if epoch is None:
                     epoch = secrets.token_hex(8)
                     conn.execute(insert(META).values(key="epoch", value=epoch))
@@ -279,9 +285,7 @@ class Store:
         while version < SCHEMA_VERSION:
             migrations[version](conn)
             version += 1
-        conn.execute(
-            update(META).where(META.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
-        )
+        conn.execute(update(META).where(META.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -326,7 +330,7 @@ class Store:
                             result = work(tx)
                     except OperationalError:
                         raise
-                    except Exception as error:
+                    except Exception as error:  # noqa: BLE001 - this work's outcome; the batch goes on
                         outcomes.append(error)
                         continue
                     head += len(tx.events)
@@ -338,7 +342,7 @@ class Store:
             log.error("storage failure, nothing was changed: %s", error.orig)
             raise StoreUnavailable(str(error.orig)) from None
 
-    def read(self, work: Any) -> Any:
+    def read(self, work: Callable[[Connection], T]) -> T:
         try:
             with self.engine.begin() as conn:
                 return work(conn)
@@ -355,9 +359,7 @@ class Store:
 
     # -- users -----------------------------------------------------------------------------
 
-    def add_user(
-        self, name: str, role: str, queues: Sequence[str] = (), languages: Sequence[str] = ()
-    ) -> str:
+    def add_user(self, name: str, role: str, queues: Sequence[str] = (), languages: Sequence[str] = ()) -> str:
         """Create a user (or give a revoked one a new token); returns the token, shown once.
 
         Raises:
@@ -413,9 +415,7 @@ class Store:
         if not wanted:
             return set()
         rows = self.read(
-            lambda conn: conn.execute(
-                select(USERS.c.id).where(USERS.c.id.in_(wanted), USERS.c.revoked.is_(True))
-            ).all()
+            lambda conn: conn.execute(select(USERS.c.id).where(USERS.c.id.in_(wanted), USERS.c.revoked.is_(True))).all()
         )
         return {r.id for r in rows}
 
@@ -452,9 +452,7 @@ class Store:
         )
 
     @staticmethod
-    def save_handoff(
-        conn: Connection, handoff: dict[str, Any], expected_version: int, **extra: Any
-    ) -> None:
+    def save_handoff(conn: Connection, handoff: dict[str, Any], expected_version: int, **extra: Any) -> None:
         """Write a changed handoff; compare-and-set on the version it was read at."""
         done = conn.execute(
             SAVE_HANDOFF,
@@ -546,8 +544,7 @@ class Store:
             return None  # the client saw events that a restore from backup took away
         frames = []
         rows = conn.execute(
-            select(EVENTS.c.seq, EVENTS.c.kind, EVENTS.c.before, EVENTS.c.after,
-                   EVENTS.c.lead_only, EVENTS.c.frame)
+            select(EVENTS.c.seq, EVENTS.c.kind, EVENTS.c.before, EVENTS.c.after, EVENTS.c.lead_only, EVENTS.c.frame)
             .where(EVENTS.c.seq > last_seq)
             .order_by(EVENTS.c.seq)
         )
@@ -619,9 +616,7 @@ class Store:
 
         def work(tx: Tx) -> dict[str, Any]:
             # Keep the newest event whatever its age, so the head survives a quiet week.
-            events = tx.conn.execute(
-                delete(EVENTS).where(EVENTS.c.at < cutoff, EVENTS.c.seq < self._head)
-            ).rowcount
+            events = tx.conn.execute(delete(EVENTS).where(EVENTS.c.at < cutoff, EVENTS.c.seq < self._head)).rowcount
             results = tx.conn.execute(delete(RESULTS).where(RESULTS.c.created_at < cutoff)).rowcount
             return {"events": events, "results": results}
 
@@ -649,4 +644,3 @@ class Store:
                 )
             )
         self._head = jump
-

@@ -13,12 +13,13 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from agent_desk.hub.service import Work
 from agent_desk.hub.store import Outcome, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 #: Most requests sharing one transaction.
 MAX_BATCH = 64
 
@@ -44,7 +45,7 @@ class StorageWorker:
         self._thread = threading.Thread(target=self._run, name="hub-store", daemon=True)
         self._thread.start()
 
-    def call(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+    def call(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Run ``fn(*args)`` on the storage thread, after everything submitted before."""
         future = self.loop.create_future()
         self._queue.put(_Job(future, fn=fn, args=args))
@@ -90,7 +91,7 @@ class StorageWorker:
         assert job.fn is not None
         try:
             return job.fn(*job.args)
-        except BaseException as error:
+        except BaseException as error:  # noqa: BLE001 - handed back to the awaiting caller
             return _Failure(error)
 
     def _write(self, batch: list[_Job]) -> list[tuple[asyncio.Future[Any], Any]]:

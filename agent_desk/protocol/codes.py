@@ -126,8 +126,6 @@ class EventKind(StrEnum):
 
 
 #: Requests whose results the hub stores for idempotent replay.
-STORED_REQUESTS = frozenset(
-    {"claim", "release", "resolve", "reassign", "presence", "escalate", "observe", "end"}
-)
+STORED_REQUESTS = frozenset({"claim", "release", "resolve", "reassign", "presence", "escalate", "observe", "end"})
 AGENT_REQUESTS = frozenset({"resume", "claim", "release", "resolve", "reassign", "presence", "metrics"})
 SOURCE_REQUESTS = frozenset({"escalate", "observe", "end", "status"})

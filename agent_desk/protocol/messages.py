@@ -257,8 +257,8 @@ def error_frame(code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "code": str(code), "message": message}
 
 
-def encode(frame: dict[str, Any]) -> str:
-    """Encode a frame as compact JSON text (non-ASCII kept as is)."""
+def encode(frame: Any) -> str:
+    """Encode a frame (or any JSON value) as compact JSON text (non-ASCII kept as is)."""
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -19,9 +19,7 @@ class Viewer:
     languages: frozenset[str] = frozenset()
 
     @classmethod
-    def of(
-        cls, user_id: str, role: str, queues: Collection[str] = (), languages: Collection[str] = ()
-    ) -> Viewer:
+    def of(cls, user_id: str, role: str, queues: Collection[str] = (), languages: Collection[str] = ()) -> Viewer:
         return cls(user_id, role, frozenset(queues), frozenset(languages))
 
 

@@ -40,13 +40,37 @@ def _situations(*pairs: tuple[str | None, str, str]) -> tuple[tuple[str | None, 
 #: situation is only used when that topic is among the reasons; the first match wins.
 SITUATIONS = _situations(
     ("safety", r"injur|hurt|bleeding|hospital|verletz|herid|bless|ferit|ferid|gewond|rann", "reports an injury"),
-    ("safety", r"(caught|catch|on) fire|smok|burn|sparks?|melt|explod|overheat|brennt|rauch|humo|fuego|fumee|feu\b|fumo|fumaca|rook|dym|pozar", "reports a device that overheated or burned"),
-    ("billing_dispute", r"charged twice|double charg|two charges|dos veces|doppelt|zweimal|deux fois|due volte|duas vezes|dubbel|dwa razy", "was charged twice"),
-    ("billing_dispute", r"chargeback|dispute|my bank|refund|money back|reembolso|erstattung|rembourse|rimborso|estorno|terugbetal|zwrot", "wants money back"),
-    (None, r"never (arrived|came)|not arrived|didn'?t arrive|hasn'?t arrived|nicht angekommen|no ha llegado|no llego|pas recu|jamais recu|non e arrivat|nao chegou|niet aangekomen|nie dotarl", "says an order never arrived"),
-    (None, r"damaged|broken|cracked|beschadigt|kaputt|roto|danado|casse|endommage|rotto|danificad|kapot|uszkodz|zepsut", "received a damaged or faulty item"),
+    (
+        "safety",
+        r"(caught|catch|on) fire|smok|burn|sparks?|melt|explod|overheat|brennt|rauch|humo|fuego|fumee|feu\b|fumo|fumaca|rook|dym|pozar",
+        "reports a device that overheated or burned",
+    ),
+    (
+        "billing_dispute",
+        r"charged twice|double charg|two charges|dos veces|doppelt|zweimal|deux fois|due volte|duas vezes|dubbel|dwa razy",
+        "was charged twice",
+    ),
+    (
+        "billing_dispute",
+        r"chargeback|dispute|my bank|refund|money back|reembolso|erstattung|rembourse|rimborso|estorno|terugbetal|zwrot",
+        "wants money back",
+    ),
+    (
+        None,
+        r"never (arrived|came)|not arrived|didn'?t arrive|hasn'?t arrived|nicht angekommen|no ha llegado|no llego|pas recu|jamais recu|non e arrivat|nao chegou|niet aangekomen|nie dotarl",
+        "says an order never arrived",
+    ),
+    (
+        None,
+        r"damaged|broken|cracked|beschadigt|kaputt|roto|danado|casse|endommage|rotto|danificad|kapot|uszkodz|zepsut",
+        "received a damaged or faulty item",
+    ),
     (None, r"(can'?t|cannot|unable to) (log|sign) ?in|locked out", "cannot log in"),
-    (None, r"outage|is down|no funciona|funktioniert nicht|ne marche pas|non funziona|nao funciona|werkt niet|nie dziala", "reports a service that is not working"),
+    (
+        None,
+        r"outage|is down|no funciona|funktioniert nicht|ne marche pas|non funziona|nao funciona|werkt niet|nie dziala",
+        "reports a service that is not working",
+    ),
     (None, r"\blate\b|delayed|verspat|retras|en retard|in ritardo|atrasad|vertraagd|opozni", "says an order is late"),
 )
 

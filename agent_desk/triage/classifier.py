@@ -81,8 +81,7 @@ class SignalModel:
     #: Concept words the model reads as features (None: none).
     lexicon: Lexicon | None = field(default=None, repr=False)
 
-    _words: dict[str, tuple[frozenset[str], int]] = field(default_factory=dict, init=False, repr=False,
-                                                          compare=False)
+    _words: dict[str, tuple[frozenset[str], int]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @staticmethod
     def pack(row: Sequence[int]) -> int:
@@ -183,8 +182,12 @@ class SignalModel:
         norm = 1.0 / math.sqrt(count) if count else 0.0
         mark_value = self.spec.mark_value
         return [
-            b + s * ((((total >> shift) & LANE_MASK) - offset) * norm
-                     + (((marks_total >> shift) & LANE_MASK) - marks_offset) * mark_value)
+            b
+            + s
+            * (
+                (((total >> shift) & LANE_MASK) - offset) * norm
+                + (((marks_total >> shift) & LANE_MASK) - marks_offset) * mark_value
+            )
             for shift, b, s in zip(part.shifts, part.bias, part.scale, strict=True)
         ]
 
@@ -263,8 +266,12 @@ class SignalModel:
             "labels": list(self.labels),
             "features": len(features),
             "vocab_bytes": len(vocab),
-            "spec": {"min_n": self.spec.min_n, "max_n": self.spec.max_n, "max_chars": self.spec.max_chars,
-                     "mark_value": self.spec.mark_value},
+            "spec": {
+                "min_n": self.spec.min_n,
+                "max_n": self.spec.max_n,
+                "max_chars": self.spec.max_chars,
+                "mark_value": self.spec.mark_value,
+            },
             "bias": [round(b, 6) for b in self.bias],
             "scale": list(self.scale),
             "info": dict(self.info),
@@ -291,9 +298,7 @@ class SignalModel:
         scale = tuple((m / 127.0) or 1.0 for m in largest)
         packed: dict[str, int] = {}
         for feature, row in zip(features, weights, strict=True):
-            quantised = tuple(
-                min(255, max(1, OFFSET + round(w / s))) for w, s in zip(row, scale, strict=True)
-            )
+            quantised = tuple(min(255, max(1, OFFSET + round(w / s))) for w, s in zip(row, scale, strict=True))
             if any(q != OFFSET for q in quantised):
                 packed[feature] = cls.pack(quantised)
         return cls(tuple(labels), spec, tuple(float(b) for b in bias), scale, packed, dict(info or {}), lexicon)

@@ -48,8 +48,9 @@ class ConversationFileError(ValueError):
 def _attempt(raw: Any, where: str) -> Attempt:
     if not isinstance(raw, dict) or not isinstance(raw.get("step"), str):
         raise ConversationFileError(f"{where}: an attempt needs a 'step'")
-    return Attempt(step=raw["step"], result=str(raw.get("result", "unknown")), at=str(raw.get("at", "")),
-                   detail=raw.get("detail"))
+    return Attempt(
+        step=raw["step"], result=str(raw.get("result", "unknown")), at=str(raw.get("at", "")), detail=raw.get("detail")
+    )
 
 
 def read_conversation(path: Path) -> tuple[Customer, str | None, list[tuple[Message, Attempt | None]]]:
@@ -69,7 +70,8 @@ def read_conversation(path: Path) -> tuple[Customer, str | None, list[tuple[Mess
         raise ConversationFileError(f"{path}: not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise ConversationFileError(f"{path}: expected a JSON object")
-    conversation = data.get("conversation") if isinstance(data.get("conversation"), dict) else data
+    inner = data.get("conversation")
+    conversation: dict[str, Any] = inner if isinstance(inner, dict) else data
     raw_customer = data.get("customer") or {}
     if not isinstance(raw_customer, dict):
         raise ConversationFileError(f"{path}: 'customer' must be an object")
@@ -100,8 +102,9 @@ def read_conversation(path: Path) -> tuple[Customer, str | None, list[tuple[Mess
     return customer, language, turns
 
 
-def explain(triage: Triage, customer: Customer, language: str | None,
-            turns: list[tuple[Message, Attempt | None]]) -> tuple[ConversationTriage, list[dict[str, Any]]]:
+def explain(
+    triage: Triage, customer: Customer, language: str | None, turns: list[tuple[Message, Attempt | None]]
+) -> tuple[ConversationTriage, list[dict[str, Any]]]:
     """Play a conversation and note, per message, what it showed and which reasons it raised."""
     session = triage.conversation(customer, language)
     rows = []
@@ -111,19 +114,21 @@ def explain(triage: Triage, customer: Customer, language: str | None,
         record = session.records[-1]
         raised = [r for r in decision.reasons if (r.trigger, r.topic) not in seen]
         seen.update((r.trigger, r.topic) for r in raised)
-        rows.append({
-            "index": record.index,
-            "role": record.role,
-            "text": message.text,
-            "scores": {k: round(v, 3) for k, v in record.scores.items()},
-            "fired": sorted(record.fired),
-            "held": sorted(record.held),
-            "sentiment": None if record.sentiment is None else round(record.sentiment, 3),
-            "repeats": record.repeats,
-            "attempt": None if attempt is None else {"step": attempt.step, "result": attempt.result},
-            "raised": [r.trigger + (f" ({r.topic})" if r.topic else "") for r in raised],
-            "escalates_here": session.escalated_at_message == record.index,
-        })
+        rows.append(
+            {
+                "index": record.index,
+                "role": record.role,
+                "text": message.text,
+                "scores": {k: round(v, 3) for k, v in record.scores.items()},
+                "fired": sorted(record.fired),
+                "held": sorted(record.held),
+                "sentiment": None if record.sentiment is None else round(record.sentiment, 3),
+                "repeats": record.repeats,
+                "attempt": None if attempt is None else {"step": attempt.step, "result": attempt.result},
+                "raised": [r.trigger + (f" ({r.topic})" if r.topic else "") for r in raised],
+                "escalates_here": session.escalated_at_message == record.index,
+            }
+        )
     return session, rows
 
 
@@ -133,8 +138,9 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
         notes = []
         if row["scores"]:
             shown = sorted(((v, k) for k, v in row["scores"].items() if v >= SHOWN_SCORE), reverse=True)
-            notes = [f"{k}{'*' if k in row['fired'] else '~' if k in row['held'] else ''} {v:.2f}"
-                     for v, k in shown[:3]]
+            notes = [
+                f"{k}{'*' if k in row['fired'] else '~' if k in row['held'] else ''} {v:.2f}" for v, k in shown[:3]
+            ]
             if row["sentiment"] is not None:
                 notes.append(f"sentiment {row['sentiment']:+.2f}")
         if row["attempt"]:
@@ -180,11 +186,15 @@ def run_explain(args: argparse.Namespace) -> int:
         score = "" if reason.score is None else f", score {reason.score:+.2f}"
         out.append(f"  - {reason.trigger}: {reason.detail} (message {reason.message_index}{score})")
     out.append(f"Brief: {decision.brief}")
-    out.append(f"Sentiment: {decision.sentiment.compound:+.2f} (trend {decision.sentiment.trend:+.2f}); "
-               f"mood: {decision.mood}; language: {decision.language}")
+    out.append(
+        f"Sentiment: {decision.sentiment.compound:+.2f} (trend {decision.sentiment.trend:+.2f}); "
+        f"mood: {decision.mood}; language: {decision.language}"
+    )
     out.append(f"Rules: {triage.rules.source}")
-    out.append("(* a signal that fired; ~ one over its threshold that waited until the conversation needed a "
-               "person; scores under 0.20 are not shown; --json shows all)")
+    out.append(
+        "(* a signal that fired; ~ one over its threshold that waited until the conversation needed a "
+        "person; scores under 0.20 are not shown; --json shows all)"
+    )
     print("\n".join(out))
     return 0
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from agent_desk.triage.model import Attempt, Customer, Decision, Message, Reason
 from agent_desk.triage.policy import decide
@@ -122,9 +123,15 @@ class ConversationTriage:
     def _state(self) -> tuple[int, ...]:
         """A cheap fingerprint of what the decision rests on (the evidence only grows)."""
         evidence = self.evidence
-        return (len(evidence.reasons), len(evidence.moods), sum(evidence.failed_turns.values()),
-                len(evidence.failed_turns), len(evidence.failed_steps), len(evidence.customer_sentiments),
-                evidence.problem_at is None)
+        return (
+            len(evidence.reasons),
+            len(evidence.moods),
+            sum(evidence.failed_turns.values()),
+            len(evidence.failed_turns),
+            len(evidence.failed_steps),
+            len(evidence.customer_sentiments),
+            evidence.problem_at is None,
+        )
 
     def _read_customer(self, index: int, text: str, attempt: Attempt | None) -> MessageRecord:
         rules = self.rules
@@ -174,7 +181,11 @@ class ConversationTriage:
             evidence.problem_at = index
             # Serious from the start: money at stake, or a reason of its own already.
             if reading.amount >= rules.high_value_amount or shown & {
-                *TOPIC_SIGNALS, "frustration", "distress", "multi_issue", "wants_person"
+                *TOPIC_SIGNALS,
+                "frustration",
+                "distress",
+                "multi_issue",
+                "wants_person",
             }:
                 evidence.unsettled = True
         self._check_value(record)
@@ -188,10 +199,16 @@ class ConversationTriage:
         scores = record.scores
         index = record.index
         if "wants_person" in signals:
-            evidence.note("explicit_request", lambda: Reason(
-                "explicit_request", f'Asked for a person: "{record.quote}"', scores.get("wants_person"), index,
-                record.quote,
-            ))
+            evidence.note(
+                "explicit_request",
+                lambda: Reason(
+                    "explicit_request",
+                    f'Asked for a person: "{record.quote}"',
+                    scores.get("wants_person"),
+                    index,
+                    record.quote,
+                ),
+            )
         if "distress" in signals:
             self._mood(record, "distress", "In distress")
         if "frustration" in signals:
@@ -201,24 +218,44 @@ class ConversationTriage:
                 self._mood(record, "frustration", "Frustrated")
         for signal, topic in TOPIC_SIGNALS.items():
             if signal in signals:
-                evidence.note(f"topic:{topic}", lambda signal=signal, topic=topic: Reason(
-                    "sensitive_topic", f'{topic.replace("_", " ").capitalize()}: "{record.quote}"',
-                    scores.get(signal), index, record.quote, topic,
-                ))
+                evidence.note(f"topic:{topic}", partial(self._topic_reason, record, signal, topic))
         if "multi_issue" in signals:
-            evidence.note("multi_issue", lambda: Reason(
-                "multi_issue", f'Several issues at once: "{record.quote}"', scores.get("multi_issue"), index,
-                record.quote,
-            ))
+            evidence.note(
+                "multi_issue",
+                lambda: Reason(
+                    "multi_issue",
+                    f'Several issues at once: "{record.quote}"',
+                    scores.get("multi_issue"),
+                    index,
+                    record.quote,
+                ),
+            )
+
+    @staticmethod
+    def _topic_reason(record: MessageRecord, signal: str, topic: str) -> Reason:
+        return Reason(
+            "sensitive_topic",
+            f'{topic.replace("_", " ").capitalize()}: "{record.quote}"',
+            record.scores.get(signal),
+            record.index,
+            record.quote,
+            topic,
+        )
 
     def _mood(self, record: MessageRecord, mood: str, word: str) -> None:
         evidence = self.evidence
         evidence.moods.setdefault(mood, record.index)
         sentiment = record.sentiment if record.sentiment is not None else 0.0
-        evidence.note("negative_sentiment", lambda: Reason(
-            "negative_sentiment", f'{word} ({sentiment:+.2f}): "{record.quote}"', sentiment, record.index,
-            record.quote,
-        ))
+        evidence.note(
+            "negative_sentiment",
+            lambda: Reason(
+                "negative_sentiment",
+                f'{word} ({sentiment:+.2f}): "{record.quote}"',
+                sentiment,
+                record.index,
+                record.quote,
+            ),
+        )
 
     def _promote(self) -> None:
         """Once a person is needed, the signals the gate held back (here or earlier) count too:
@@ -347,9 +384,7 @@ class Triage:
         return session
 
 
-def pair_attempts(
-    messages: Sequence[Message], attempts: Iterable[Attempt]
-) -> list[tuple[Message, Attempt | None]]:
+def pair_attempts(messages: Sequence[Message], attempts: Iterable[Attempt]) -> list[tuple[Message, Attempt | None]]:
     """Each message with the bot step that belongs to it.
 
     A step belongs to the last bot message at or before its time (or, with none, to the last

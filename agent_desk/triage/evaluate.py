@@ -17,8 +17,14 @@ from agent_desk.triage.engine import Triage
 from agent_desk.triage.model import Decision
 from agent_desk.triage.rules import SIGNALS, TOPIC_SIGNALS
 
-TRIGGERS = ("explicit_request", "negative_sentiment", "repeated_failure", "sensitive_topic", "high_value",
-            "multi_issue")
+TRIGGERS = (
+    "explicit_request",
+    "negative_sentiment",
+    "repeated_failure",
+    "sensitive_topic",
+    "high_value",
+    "multi_issue",
+)
 #: The bars a triage must clear on the corpus's test split (docs/triage.md).
 TARGETS = {
     "recall": 0.95,
@@ -84,7 +90,9 @@ def evaluate(triage: Triage, cases: Iterable[Case]) -> dict[str, Any]:
     report["missed"] = [o.case.id for o in outcomes if o.case.escalate and o.escalated_at is None]
     report["false_alarms"] = [o.case.id for o in escalated if not o.case.escalate]
     report["late"] = [
-        o.case.id for o in hits if o.case.by_message is not None and o.escalated_at > o.case.by_message  # type: ignore[operator]
+        o.case.id
+        for o in hits
+        if o.case.by_message is not None and o.escalated_at > o.case.by_message  # type: ignore[operator]
     ]
 
     labelled = [o for o in hits if o.case.priority is not None]

@@ -85,9 +85,7 @@ def read(
     return found, marks
 
 
-def words(
-    text: str, spec: FeatureSpec, normalised: str | None = None, lexicon: Lexicon | None = None
-) -> list[str]:
+def words(text: str, spec: FeatureSpec, normalised: str | None = None, lexicon: Lexicon | None = None) -> list[str]:
     """The folded words of a message, then its marks (see :func:`read`)."""
     found, marks = read(text, spec, normalised, lexicon)
     return found + marks

@@ -36,9 +36,11 @@ class Lexicon:
     _prefixes: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
     #: Phrases by their first two words; and those of two words whose second is a prefix, by the first.
     _phrases: dict[tuple[str, str], tuple[tuple[tuple[str, ...], bool, str], ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False)
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     _open_phrases: dict[str, tuple[tuple[tuple[str, ...], bool, str], ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False)
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     _unspaced: tuple[tuple[str, str], ...] = field(default=(), init=False, repr=False, compare=False)
     _longest_prefix: int = field(default=0, init=False, repr=False, compare=False)
     _shortest_prefix: int = field(default=1, init=False, repr=False, compare=False)

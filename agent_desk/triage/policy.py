@@ -61,9 +61,12 @@ def category_of(evidence: Evidence, rules: Rules, reasons: tuple[Reason, ...], u
     if topics:
         priorities = rules.priorities
         order = {"safety": "danger", "legal": "legal", "cancellation": "cancellation"}
-        topic = min(
-            topics, key=lambda r: (priorities.get(order.get(r.topic or "", r.topic or ""), 4), r.message_index or 0)
-        ).topic or "general"
+        topic = (
+            min(
+                topics, key=lambda r: (priorities.get(order.get(r.topic or "", r.topic or ""), 4), r.message_index or 0)
+            ).topic
+            or "general"
+        )
         if topic == "legal":
             areas = area_scores(evidence, rules, upto)
             if areas.get("compliance", 0.0) > areas.get("legal", 0.0):
@@ -83,7 +86,7 @@ def area_scores(evidence: Evidence, rules: Rules, upto: int) -> dict[str, float]
     rows = evidence.area_rows
     for _, text in evidence.openings[len(rows) : upto]:
         rows.append(model.area_logits(text))
-    sums = [sum(column) for column in zip(*rows[:upto])] if upto else [0.0] * len(model.area_heads)
+    sums = [sum(column) for column in zip(*rows[:upto], strict=True)] if upto else [0.0] * len(model.area_heads)
     return {area: value for (area, _), value in zip(model.area_heads, sums, strict=True)}
 
 

@@ -44,8 +44,17 @@ SIGNALS = (
 #: signals that raise reasons fire only with it (see ``GATED``).
 DERIVED = ("furious", "needs_person")
 #: Signals that raise a reason only when ``needs_person`` agrees (at its own threshold).
-GATED = ("wants_person", "frustration", "distress", "danger", "legal", "privacy", "billing_dispute",
-         "cancel_intent", "multi_issue")
+GATED = (
+    "wants_person",
+    "frustration",
+    "distress",
+    "danger",
+    "legal",
+    "privacy",
+    "billing_dispute",
+    "cancel_intent",
+    "multi_issue",
+)
 #: Signal -> the category of the sensitive topic it raises.
 TOPIC_SIGNALS = {
     "danger": "safety",
@@ -168,7 +177,11 @@ class _Reader:
 
     def number(self, data: Mapping[str, Any], section: str, key: str, kind: type) -> Any:
         value = data.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and not isinstance(value, int)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (kind is int and not isinstance(value, int))
+        ):
             raise self.fail(section, key, f"must be {'a whole number' if kind is int else 'a number'}")
         return kind(value)
 

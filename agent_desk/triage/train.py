@@ -151,8 +151,10 @@ def report(model: SignalModel, dev: Sequence[tuple[str, frozenset[str], str | No
             if step == 50:
                 at_half = (precision, recall)
         chosen[signal] = best[1]
-        print(f"{signal:16} {positives:6d} {best[1]:6.2f} {best[2]:6.2f} {best[3]:6.2f}   "
-              f"{at_half[0]:13.2f} {at_half[1]:6.2f}")
+        print(
+            f"{signal:16} {positives:6d} {best[1]:6.2f} {best[2]:6.2f} {best[3]:6.2f}   "
+            f"{at_half[0]:13.2f} {at_half[1]:6.2f}"
+        )
     return chosen
 
 
@@ -160,7 +162,7 @@ class _Remembered(SignalModel):
     """The same model, scoring each distinct message once (tuning replays dev many times)."""
 
     def logits(self, text: str, normalised: str | None = None) -> list[float]:
-        cache: dict[str, list[float]] = self.info["_cache"]  # type: ignore[assignment]
+        cache: dict[str, list[float]] = self.info["_cache"]
         found = cache.get(text)
         if found is None:
             found = cache[text] = SignalModel.logits(self, text, normalised)
@@ -189,15 +191,25 @@ def objective(report: dict[str, Any]) -> tuple[float, float, float]:
         targets["p1_share_max"] - (report["p1_share"] or 0),
         *((t["recall"] or 0) - targets["trigger_recall"] for t in report["by_trigger"].values() if t["labelled"] >= 5),
         # Danger to a person and legal threats are the costliest to miss: they must be named.
-        *((report["by_topic"][topic]["recall"] or 0) - targets["trigger_recall"] for topic in ("safety", "legal")
-          if report["by_topic"][topic]["labelled"] >= 5),
+        *(
+            (report["by_topic"][topic]["recall"] or 0) - targets["trigger_recall"]
+            for topic in ("safety", "legal")
+            if report["by_topic"][topic]["labelled"] >= 5
+        ),
     ]
     shortfall = sum(min(0.0, margin) for margin in margins)
     return shortfall, min(margins), (report["recall"] or 0) + (report["precision"] or 0)
 
 
-def out_of_fold(cases: Sequence[Case], spec: FeatureSpec, c: float, min_df: int, folds: int,
-                lexicon: Lexicon | None = None, say: Callable[[str], None] = print) -> dict[str, list[float]]:
+def out_of_fold(
+    cases: Sequence[Case],
+    spec: FeatureSpec,
+    c: float,
+    min_df: int,
+    folds: int,
+    lexicon: Lexicon | None = None,
+    say: Callable[[str], None] = print,
+) -> dict[str, list[float]]:
     """Every customer message's scores from a model that did not see its conversation.
 
     The conversations are dealt into ``folds`` by their id; each fold is scored by a model
@@ -216,15 +228,27 @@ def out_of_fold(cases: Sequence[Case], spec: FeatureSpec, c: float, min_df: int,
     return scores
 
 
-def tune(rules: Rules, dev: Sequence[Case], rounds: int = 3, say: Callable[[str], None] = print,
-         known: dict[str, list[float]] | None = None) -> dict[str, float]:
+def tune(
+    rules: Rules,
+    dev: Sequence[Case],
+    rounds: int = 3,
+    say: Callable[[str], None] = print,
+    known: dict[str, list[float]] | None = None,
+) -> dict[str, float]:
     """Signal thresholds chosen on whole conversations, one signal at a time.
 
     Args:
         known: scores to use instead of the model's for these messages (out of fold).
     """
-    model = _Remembered(rules.model.labels, rules.model.spec, rules.model.bias, rules.model.scale,
-                        rules.model.packed, {"_cache": dict(known or {})}, rules.model.lexicon)
+    model = _Remembered(
+        rules.model.labels,
+        rules.model.spec,
+        rules.model.bias,
+        rules.model.scale,
+        rules.model.packed,
+        {"_cache": dict(known or {})},
+        rules.model.lexicon,
+    )
     vader = signals_module._analyzer()
     remembered: dict[str, dict[str, float]] = {}
     original = vader.polarity_scores
@@ -235,7 +259,7 @@ def tune(rules: Rules, dev: Sequence[Case], rounds: int = 3, say: Callable[[str]
             found = remembered[text] = original(text)
         return found
 
-    vader.polarity_scores = polarity_scores  # type: ignore[method-assign]
+    vader.polarity_scores = polarity_scores
     try:
         thresholds = dict(rules.signals)
         grid = [step / 100 for step in range(10, 96, 5)]
@@ -253,8 +277,10 @@ def tune(rules: Rules, dev: Sequence[Case], rounds: int = 3, say: Callable[[str]
                     for candidate, found in zip(candidates, scores, strict=True):
                         if found > best:
                             best, thresholds, changed = found, candidate, True
-                say(f"round {round_number + 1}: shortfall {best[0]:+.3f}, worst margin {best[1]:+.3f}, "
-                    f"recall + precision {best[2]:.3f}")
+                say(
+                    f"round {round_number + 1}: shortfall {best[0]:+.3f}, worst margin {best[1]:+.3f}, "
+                    f"recall + precision {best[2]:.3f}"
+                )
                 if not changed:
                     break
         finally:
@@ -262,7 +288,7 @@ def tune(rules: Rules, dev: Sequence[Case], rounds: int = 3, say: Callable[[str]
                 pool.close()
         return thresholds
     finally:
-        vader.polarity_scores = original  # type: ignore[method-assign]
+        vader.polarity_scores = original
         _TUNING.clear()
 
 
@@ -295,15 +321,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-n", type=int, default=5)
     parser.add_argument("--mark-value", type=float, default=0.2, help="value of a mark (tone, concept) in a vector")
     parser.add_argument("--dry-run", action="store_true", help="report on dev, write nothing")
-    parser.add_argument("--tune", action="store_true",
-                        help="choose the signal thresholds on dev conversations and write them into the rules")
-    parser.add_argument("--rules", type=Path, default=ROOT / "resources" / "triage_rules.toml",
-                        help="rules file whose thresholds --tune rewrites")
-    parser.add_argument("--lexicon", type=Path, default=ROOT / "resources" / "triage_lexicon.json",
-                        help="concept words in many languages, read as features (--lexicon none: without)")
-    parser.add_argument("--folds", type=int, default=5,
-                        help="with --tune: fit on train and dev together, choosing thresholds on out-of-fold "
-                             "scores over this many folds (0: fit on train, choose on dev)")
+    parser.add_argument(
+        "--tune",
+        action="store_true",
+        help="choose the signal thresholds on dev conversations and write them into the rules",
+    )
+    parser.add_argument(
+        "--rules",
+        type=Path,
+        default=ROOT / "resources" / "triage_rules.toml",
+        help="rules file whose thresholds --tune rewrites",
+    )
+    parser.add_argument(
+        "--lexicon",
+        type=Path,
+        default=ROOT / "resources" / "triage_lexicon.json",
+        help="concept words in many languages, read as features (--lexicon none: without)",
+    )
+    parser.add_argument(
+        "--folds",
+        type=int,
+        default=5,
+        help="with --tune: fit on train and dev together, choosing thresholds on out-of-fold "
+        "scores over this many folds (0: fit on train, choose on dev)",
+    )
     args = parser.parse_args(argv)
     try:
         import sklearn  # noqa: F401  (checked here for a clear message)
@@ -329,15 +370,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if not pooled:  # a model that has not seen dev, to report on it
         model = fit(train, spec, args.c, args.min_df, info, lexicon)
-        print(f"trained on {len(train)} customer messages in {len(fitted_on)} conversations; "
-              f"{len(model.packed)} features; dev: {len(dev)} messages")
+        print(
+            f"trained on {len(train)} customer messages in {len(fitted_on)} conversations; "
+            f"{len(model.packed)} features; dev: {len(dev)} messages"
+        )
         report(model, dev)
         if args.dry_run:
             return 0
     else:
         model = fit(train, spec, args.c, args.min_df, info, lexicon)
-        print(f"trained on {len(train)} customer messages in {len(fitted_on)} conversations (train and dev); "
-              f"{len(model.packed)} features")
+        print(
+            f"trained on {len(train)} customer messages in {len(fitted_on)} conversations (train and dev); "
+            f"{len(model.packed)} features"
+        )
     data = model.to_bytes()
     args.out.write_bytes(data)
     print(f"wrote {args.out} ({len(data) / 1024:.0f} KiB)")

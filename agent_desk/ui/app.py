@@ -194,9 +194,7 @@ class DeskApp(QObject):
         """Stop any running engine (without waiting for it) and start one for ``user`` on ``hub``."""
         self.bridge.shutdown(wait=False)
         self.hub, self.user = hub, user
-        engine = self.engine_factory(
-            hub, user, token, self.bridge.listener(), self.ca_file, self.cache_dir
-        )
+        engine = self.engine_factory(hub, user, token, self.bridge.listener(), self.ca_file, self.cache_dir)
         self.bridge.attach(engine)
         self.bridge.start()
 
@@ -253,7 +251,7 @@ class DeskApp(QObject):
 
     def on_sign_in_requested(self, hub: str, user: str, token: str, remember: bool) -> None:
         store: str | TokenStore
-        if token:
+        if token:  # noqa: SIM108 - three cases, each with its own meaning, read better as branches
             store = NewTokenStore(hub, user, token) if remember else token
         else:
             store = TokenStore(hub, user)
@@ -300,7 +298,11 @@ class DeskApp(QObject):
         elif status.link == Link.CONNECTING and status.reason:
             dialog.show_info(status.reason)  # e.g. waiting for the previous sign-in to close
         elif status.link == Link.RECONNECTING:
-            retry = f" {dialog.tr('Trying again in %1 s.').replace('%1', str(max(1, round(status.retry_in_s or 0))))}" if status.retry_in_s else ""
+            retry = (
+                f" {dialog.tr('Trying again in %1 s.').replace('%1', str(max(1, round(status.retry_in_s or 0))))}"
+                if status.retry_in_s
+                else ""
+            )
             dialog.show_error((status.reason or dialog.tr("The hub cannot be reached.")) + retry)
             dialog.allow_offline(True)
 

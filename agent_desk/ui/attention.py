@@ -111,7 +111,9 @@ class AttentionPanel(QWidget):
     retryRequested = Signal(object)
     dismissRequested = Signal(str)
 
-    def __init__(self, icons: Icons, describe: Callable[[str | None], str] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, icons: Icons, describe: Callable[[str | None], str] | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("QueuePane")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -119,7 +121,15 @@ class AttentionPanel(QWidget):
         layout.setContentsMargins(16, 14, 16, 12)
         layout.setSpacing(10)
         layout.addWidget(plain_label(self.tr("Needs attention"), "PanelTitle"))
-        layout.addWidget(plain_label(self.tr("The hub refused these changes. Nothing you recorded is lost: open the handoff, try again, or dismiss the item once dealt with."), "DialogInfo", wrap=True))
+        layout.addWidget(
+            plain_label(
+                self.tr(
+                    "The hub refused these changes. Nothing you recorded is lost: open the handoff, try again, or dismiss the item once dealt with."
+                ),
+                "DialogInfo",
+                wrap=True,
+            )
+        )
         self.model = AttentionModel(describe, self)
         self.list = QListView()
         self.list.setModel(self.model)
@@ -134,7 +144,9 @@ class AttentionPanel(QWidget):
         self.open_button = QPushButton(self.tr("Open handoff"))
         set_tip(self.open_button, self.tr("Show the handoff this is about"), self.tr("Open handoff"))
         self.retry_button = QPushButton(icons.icon("refresh", "text"), self.tr("Try again"))
-        set_tip(self.retry_button, self.tr("Send the same change again (for example after a claim)"), self.tr("Try again"))
+        set_tip(
+            self.retry_button, self.tr("Send the same change again (for example after a claim)"), self.tr("Try again")
+        )
         self.copy_button = QPushButton(self.tr("Copy outcome"))
         set_tip(self.copy_button, self.tr("Copy the kept outcome as text"), self.tr("Copy outcome"))
         self.dismiss_button = QPushButton(self.tr("Dismiss"))

@@ -354,4 +354,3 @@ class Bridge(QObject, _Reports):
     def reconnect_now(self) -> Any:
         """Skip the rest of the backoff wait."""
         return self._call("reconnect_now")
-

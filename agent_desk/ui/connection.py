@@ -35,7 +35,11 @@ def describe(status: ConnectionStatus | None, retry_left: float | None = None) -
     reason = one_line(status.reason, 200) if status.reason else ""
     if status.link == Link.ONLINE:
         if status.pending:
-            return "online", _t("Online · syncing %1").replace("%1", _changes(status.pending)), _t("Connected; sending what you recorded")
+            return (
+                "online",
+                _t("Online · syncing %1").replace("%1", _changes(status.pending)),
+                _t("Connected; sending what you recorded"),
+            )
         return "online", _t("Online · synced"), _t("Connected to the hub; everything is synced")
     if status.link == Link.RECONNECTING:
         seconds = retry_left if retry_left is not None else status.retry_in_s
@@ -62,14 +66,20 @@ def sync_summary(status: ConnectionStatus | None, attention: int, retry_left: fl
         parts.append(_t("%1 waiting to sync").replace("%1", _changes(pending)))
     if status is not None and status.link == Link.RECONNECTING:
         seconds = retry_left if retry_left is not None else status.retry_in_s
-        parts.append(_t("reconnecting in %1 s").replace("%1", str(math.ceil(seconds))) if seconds is not None and seconds >= 0.5 else _t("reconnecting"))
+        parts.append(
+            _t("reconnecting in %1 s").replace("%1", str(math.ceil(seconds)))
+            if seconds is not None and seconds >= 0.5
+            else _t("reconnecting")
+        )
     elif status is not None and status.link == Link.OFFLINE:
         parts.append(_t("offline") + (f": {one_line(status.reason, 120)}" if status.reason else ""))
     elif status is None or status.link == Link.CONNECTING:
         parts.append(_t("connecting"))
     if attention:
         state = "attention"
-        parts.append(_t("%1 need attention").replace("%1", str(attention)) if attention != 1 else _t("1 needs attention"))
+        parts.append(
+            _t("%1 need attention").replace("%1", str(attention)) if attention != 1 else _t("1 needs attention")
+        )
     if not parts:
         return "synced", _t("All changes synced")
     text = " · ".join(parts)
@@ -143,4 +153,3 @@ class ConnectionIndicator(QWidget):
         self.icon.setPixmap(self._icons.pixmap(name, token, 16, ratio))
         set_tip(self, tip, _t("Connection: %1").replace("%1", text))
         self.label.setAccessibleName(text)
-

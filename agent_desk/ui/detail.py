@@ -75,7 +75,11 @@ class DetailPane(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self._stack)
 
-        self._empty = plain_label(self.tr("Select a handoff to see its conversation.\nUp and Down move through the queue."), "DetailEmpty", wrap=True)
+        self._empty = plain_label(
+            self.tr("Select a handoff to see its conversation.\nUp and Down move through the queue."),
+            "DetailEmpty",
+            wrap=True,
+        )
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._stack.addWidget(self._empty)
 
@@ -143,7 +147,9 @@ class DetailPane(QWidget):
         self.transcript_model = TranscriptModel(self)
         self.transcript = TranscriptView(self._themes)
         self.transcript.setModel(self.transcript_model)
-        set_tip(self.transcript, self.tr("The conversation so far; Ctrl+C copies selected messages"), self.tr("Transcript"))
+        set_tip(
+            self.transcript, self.tr("The conversation so far; Ctrl+C copies selected messages"), self.tr("Transcript")
+        )
         layout.addWidget(self.transcript, 1)
 
         actions = QWidget(objectName="ActionBar")
@@ -201,8 +207,10 @@ class DetailPane(QWidget):
 
     def on_theme_changed(self, _theme: Any) -> None:
         for button, name in (
-            (self.claim_button, "claim"), (self.resolve_button, "resolve"),
-            (self.release_button, "release"), (self.reassign_button, "reassign"),
+            (self.claim_button, "claim"),
+            (self.resolve_button, "resolve"),
+            (self.release_button, "release"),
+            (self.reassign_button, "reassign"),
         ):
             button.setIcon(self._icons.icon(name, "text"))
         if self._handoff is not None:
@@ -269,7 +277,11 @@ class DetailPane(QWidget):
         self.meta.setText(" · ".join(p for p in parts if p))
         self.chips.clear()
         value = sentiment_of(h)
-        reasons = [r for r in h.get("reasons") or () if isinstance(r, Mapping)] if isinstance(h.get("reasons"), list | tuple) else []
+        reasons = (
+            [r for r in h.get("reasons") or () if isinstance(r, Mapping)]
+            if isinstance(h.get("reasons"), list | tuple)
+            else []
+        )
         triggers = {str(r.get("trigger", "")) for r in reasons}
         for reason in reasons:
             trigger = str(reason.get("trigger", ""))
@@ -283,11 +295,15 @@ class DetailPane(QWidget):
         if value is not None and "negative_sentiment" not in triggers:
             # No word for it ("negative"): triage did not find the mood a reason, and the brief
             # says so ("customer is calm"); a word here would contradict it.
-            self.chips.addWidget(chip(
-                self.tr("sentiment %1").replace("%1", f"{value:+.2f}"),
-                self.tr("Overall sentiment of the customer's messages, from -1 (angry) to +1 (happy); "
-                        "not a reason to hand over"),
-            ))
+            self.chips.addWidget(
+                chip(
+                    self.tr("sentiment %1").replace("%1", f"{value:+.2f}"),
+                    self.tr(
+                        "Overall sentiment of the customer's messages, from -1 (angry) to +1 (happy); "
+                        "not a reason to hand over"
+                    ),
+                )
+            )
         self._chips_box.updateGeometry()
 
     def _show_customer(self, h: Mapping[str, Any]) -> None:
@@ -327,7 +343,9 @@ class DetailPane(QWidget):
                 if isinstance(attempt, Mapping):
                     result = str(attempt.get("result", "unknown"))
                     mark = {"succeeded": "✓", "failed": "✗"}.get(result, "?")
-                    shown.append(f"{number}. {one_line(attempt.get('step'), 120)} {mark} {labels.attempt_result_label(result)}")
+                    shown.append(
+                        f"{number}. {one_line(attempt.get('step'), 120)} {mark} {labels.attempt_result_label(result)}"
+                    )
             if len(attempts) > MAX_ATTEMPTS_SHOWN:
                 shown.append(self.tr("and %1 more").replace("%1", str(len(attempts) - MAX_ATTEMPTS_SHOWN)))
         self.attempts.setText("\n".join(shown) if shown else self.tr("Nothing recorded"))
@@ -348,8 +366,10 @@ class DetailPane(QWidget):
             self.reassign_button.setText(text)
             self.reassign_button.setMinimumWidth(self.reassign_button.sizeHint().width() + 8)
         for button, action in (
-            (self.claim_button, "claim"), (self.resolve_button, "resolve"),
-            (self.release_button, "release"), (self.reassign_button, "reassign"),
+            (self.claim_button, "claim"),
+            (self.resolve_button, "resolve"),
+            (self.release_button, "release"),
+            (self.reassign_button, "reassign"),
         ):
             allowed = self.can(action)
             button.setEnabled(allowed)
@@ -364,7 +384,11 @@ class DetailPane(QWidget):
         if h.get("status") == "resolved":
             who = one_line(outcome.get("recorded_by"), 60) if outcome else ""
             when = format_clock(parse_ts(h.get("resolved_at")))
-            result = labels.resolution_label(str(outcome.get("resolution", ""))) if outcome else labels.status_label("resolved")
+            result = (
+                labels.resolution_label(str(outcome.get("resolution", "")))
+                if outcome
+                else labels.status_label("resolved")
+            )
             self.done_label.setText(" · ".join(p for p in (result, who, when) if p))
             self.done_label.show()
         else:

@@ -54,9 +54,14 @@ class BreakdownModel(QAbstractTableModel):
 
     def _columns(self) -> list[str]:
         columns = [
-            self.tr("Trigger") if self._by_trigger else self.tr("Queue"), self.tr("Handoffs"),
-            self.tr("Handoff rate"), self.tr("Resolved"), self.tr("CSAT"), self.tr("Wait avg"),
-            self.tr("Wait p90"), self.tr("SLA breaches"),
+            self.tr("Trigger") if self._by_trigger else self.tr("Queue"),
+            self.tr("Handoffs"),
+            self.tr("Handoff rate"),
+            self.tr("Resolved"),
+            self.tr("CSAT"),
+            self.tr("Wait avg"),
+            self.tr("Wait p90"),
+            self.tr("SLA breaches"),
         ]
         if self._by_trigger:
             columns.append(self.tr("Feedback"))
@@ -75,7 +80,10 @@ class BreakdownModel(QAbstractTableModel):
             columns = self._columns()
             return columns[section] if 0 <= section < len(columns) else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int((Qt.AlignmentFlag.AlignLeft if section == 0 else Qt.AlignmentFlag.AlignRight) | Qt.AlignmentFlag.AlignVCenter)
+            return int(
+                (Qt.AlignmentFlag.AlignLeft if section == 0 else Qt.AlignmentFlag.AlignRight)
+                | Qt.AlignmentFlag.AlignVCenter
+            )
         if role == Qt.ItemDataRole.ToolTipRole and self._by_trigger and section == 8:
             return self.tr("Agents' feedback on the handover: appropriate, premature, late")
         return None
@@ -86,8 +94,12 @@ class BreakdownModel(QAbstractTableModel):
             return labels.trigger_label(name) if self._by_trigger else one_line(name, 60)
         feedback = f.get("feedback") if isinstance(f.get("feedback"), Mapping) else {}
         values = [
-            _int(f.get("handoffs")), format_rate(f.get("handoff_rate")), format_rate(f.get("resolution_rate")),
-            _csat(f), format_seconds(f.get("wait_avg_s")), format_seconds(f.get("wait_p90_s")),
+            _int(f.get("handoffs")),
+            format_rate(f.get("handoff_rate")),
+            format_rate(f.get("resolution_rate")),
+            _csat(f),
+            format_seconds(f.get("wait_avg_s")),
+            format_seconds(f.get("wait_p90_s")),
             _int(f.get("sla_breaches")),
             " · ".join(_int(feedback.get(k)) for k in ("appropriate", "premature", "late")),
         ]
@@ -184,10 +196,19 @@ class MetricsPanel(QWidget):
         grid = QGridLayout()
         grid.setSpacing(10)
         self.cards = {
-            "handoff_rate": MetricCard(self.tr("Handoff rate"), self.tr("Conversations handed to a person, of all that ended or were handed over")),
-            "resolution_rate": MetricCard(self.tr("Resolution rate"), self.tr("Resolved handoffs marked resolved, of all resolved")),
-            "csat": MetricCard(self.tr("CSAT after handoff"), self.tr("Average satisfaction (1 to 5) where the customer gave one")),
-            "time_to_escalation": MetricCard(self.tr("Time to escalation"), self.tr("From the start of the conversation to the handover, on average")),
+            "handoff_rate": MetricCard(
+                self.tr("Handoff rate"),
+                self.tr("Conversations handed to a person, of all that ended or were handed over"),
+            ),
+            "resolution_rate": MetricCard(
+                self.tr("Resolution rate"), self.tr("Resolved handoffs marked resolved, of all resolved")
+            ),
+            "csat": MetricCard(
+                self.tr("CSAT after handoff"), self.tr("Average satisfaction (1 to 5) where the customer gave one")
+            ),
+            "time_to_escalation": MetricCard(
+                self.tr("Time to escalation"), self.tr("From the start of the conversation to the handover, on average")
+            ),
             "wait": MetricCard(self.tr("Wait, average"), self.tr("From handover to the first claim")),
             "wait_p90": MetricCard(self.tr("Wait, 90th percentile"), self.tr("Nine in ten were claimed within this")),
             "sla": MetricCard(self.tr("SLA breaches"), self.tr("Claimed after their target, or still waiting past it")),
@@ -268,10 +289,17 @@ class MetricsPanel(QWidget):
 
     def show_metrics(self, data: Mapping[str, Any]) -> None:
         c = self.cards
-        c["handoff_rate"].set(format_rate(data.get("handoff_rate")), self.tr("%1 conversations").replace("%1", _int(data.get("conversations"))))
-        c["resolution_rate"].set(format_rate(data.get("resolution_rate")), self.tr("%1 resolved").replace("%1", _int(data.get("resolved"))))
+        c["handoff_rate"].set(
+            format_rate(data.get("handoff_rate")),
+            self.tr("%1 conversations").replace("%1", _int(data.get("conversations"))),
+        )
+        c["resolution_rate"].set(
+            format_rate(data.get("resolution_rate")), self.tr("%1 resolved").replace("%1", _int(data.get("resolved")))
+        )
         count = data.get("csat_count")
-        c["csat"].set(_csat(data), self.tr("1 rating") if count == 1 else self.tr("%1 ratings").replace("%1", _int(count)))
+        c["csat"].set(
+            _csat(data), self.tr("1 rating") if count == 1 else self.tr("%1 ratings").replace("%1", _int(count))
+        )
         c["time_to_escalation"].set(format_seconds(data.get("time_to_escalation_s")))
         c["wait"].set(format_seconds(data.get("wait_avg_s")))
         c["wait_p90"].set(format_seconds(data.get("wait_p90_s")))

@@ -28,7 +28,9 @@ ICON = 14
 _SELECTED = QStyle.StateFlag.State_Selected.value
 _HOVER = QStyle.StateFlag.State_MouseOver.value
 _ALTERNATE = QStyleOptionViewItem.ViewItemFeature.Alternate.value
-_LEFT_MIDDLE = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value) | int(Qt.TextFlag.TextSingleLine.value)
+_LEFT_MIDDLE = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value) | int(
+    Qt.TextFlag.TextSingleLine.value
+)
 _RIGHT_MIDDLE = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
 
 
@@ -65,7 +67,9 @@ def sentiment_tooltip(handoff: Mapping[str, Any]) -> str:
     sentiment = handoff.get("sentiment")
     trend = sentiment.get("trend") if isinstance(sentiment, Mapping) else None
     if isinstance(trend, int | float) and not isinstance(trend, bool) and abs(trend) >= 0.05:
-        text += "\n" + (QStyledItemDelegate.tr("getting worse") if trend < 0 else QStyledItemDelegate.tr("getting better"))
+        text += "\n" + (
+            QStyledItemDelegate.tr("getting worse") if trend < 0 else QStyledItemDelegate.tr("getting better")
+        )
     return text
 
 
@@ -82,10 +86,26 @@ def draw_sentiment(painter: QPainter, rect: QRect, value: float | None, themes: 
     painter.setBrush(color)
     if word == "negative":
         size = 4.0 + 2.5 * min(1.0, abs(value or 0.0))
-        painter.drawPolygon(QPolygonF([QPoint(int(cx - size), int(cy - size / 1.6)), QPoint(int(cx + size), int(cy - size / 1.6)), QPoint(int(cx), int(cy + size / 1.2))]))
+        painter.drawPolygon(
+            QPolygonF(
+                [
+                    QPoint(int(cx - size), int(cy - size / 1.6)),
+                    QPoint(int(cx + size), int(cy - size / 1.6)),
+                    QPoint(int(cx), int(cy + size / 1.2)),
+                ]
+            )
+        )
     elif word == "positive":
         size = 4.0 + 2.5 * min(1.0, abs(value or 0.0))
-        painter.drawPolygon(QPolygonF([QPoint(int(cx - size), int(cy + size / 1.6)), QPoint(int(cx + size), int(cy + size / 1.6)), QPoint(int(cx), int(cy - size / 1.2))]))
+        painter.drawPolygon(
+            QPolygonF(
+                [
+                    QPoint(int(cx - size), int(cy + size / 1.6)),
+                    QPoint(int(cx + size), int(cy + size / 1.6)),
+                    QPoint(int(cx), int(cy - size / 1.2)),
+                ]
+            )
+        )
     elif word == "neutral":
         painter.drawRoundedRect(QRectF(cx - 5, cy - 1.5, 10, 3), 1.5, 1.5)
     else:
@@ -95,7 +115,9 @@ def draw_sentiment(painter: QPainter, rect: QRect, value: float | None, themes: 
     painter.restore()
 
 
-def draw_badge(painter: QPainter, rect: QRectF, text: str, fill: QColor, ink: QColor, font: QFont, radius: float) -> None:
+def draw_badge(
+    painter: QPainter, rect: QRectF, text: str, fill: QColor, ink: QColor, font: QFont, radius: float
+) -> None:
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setPen(Qt.PenStyle.NoPen)
@@ -179,8 +201,14 @@ class QueueDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         width = {
-            Column.PRIORITY: 38, Column.TIER: 80, Column.CUSTOMER: 160, Column.QUEUE: 88,
-            Column.BRIEF: 260, Column.SIGNALS: 80, Column.LANGUAGE: 46, Column.STATUS: 110,
+            Column.PRIORITY: 38,
+            Column.TIER: 80,
+            Column.CUSTOMER: 160,
+            Column.QUEUE: 88,
+            Column.BRIEF: 260,
+            Column.SIGNALS: 80,
+            Column.LANGUAGE: 46,
+            Column.STATUS: 110,
             Column.WAIT: 76,
         }.get(Column(index.column()), 80)
         return QSize(width, ROW_HEIGHT)
@@ -236,10 +264,14 @@ class QueueDelegate(QStyledItemDelegate):
         elif column == Column.BRIEF:
             self._text(painter, rect, one_line(h.get("brief"), 300), font, ink)
         elif column == Column.SIGNALS:
-            draw_sentiment(painter, QRect(rect.left() + PAD - 2, rect.top(), 14, rect.height()), sentiment_of(h), themes)
+            draw_sentiment(
+                painter, QRect(rect.left() + PAD - 2, rect.top(), 14, rect.height()), sentiment_of(h), themes
+            )
             for box, reason in self.trigger_rects(rect, record):
                 ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
-                pixmap = self._icons.pixmap(f"trigger-{reason.get('trigger')}", "selection_text" if selected else "muted", ICON, ratio)
+                pixmap = self._icons.pixmap(
+                    f"trigger-{reason.get('trigger')}", "selection_text" if selected else "muted", ICON, ratio
+                )
                 painter.drawPixmap(box, pixmap)
         elif column == Column.LANGUAGE:
             self._text(painter, rect, one_line(h.get("language"), 12).upper(), font, muted)
@@ -255,7 +287,9 @@ class QueueDelegate(QStyledItemDelegate):
         painter.setPen(color)
         painter.drawText(inner, _LEFT_MIDDLE, self._elide(text, font, inner.width()))
 
-    def _paint_customer(self, painter: QPainter, rect: QRect, record: Row, font: QFont, ink: QColor, selected: bool) -> None:
+    def _paint_customer(
+        self, painter: QPainter, rect: QRect, record: Row, font: QFont, ink: QColor, selected: bool
+    ) -> None:
         """The name in bold, with a sync mark (pending: clock, refused: alert) after it."""
         sync = str(record.handoff.get("_sync", "synced"))
         text_rect = QRect(rect)
@@ -278,7 +312,15 @@ class QueueDelegate(QStyledItemDelegate):
         token = {1: "p1", 2: "p2", 3: "p3"}.get(priority, "p4")
         side = 20.0
         box = QRectF(rect.left() + PAD + 2, rect.top() + (rect.height() - side) / 2, side, side)
-        draw_badge(painter, box, str(priority), self._themes.color(token), self._themes.color("badge_text"), self._font(font, "badge"), 5.0)
+        draw_badge(
+            painter,
+            box,
+            str(priority),
+            self._themes.color(token),
+            self._themes.color("badge_text"),
+            self._font(font, "badge"),
+            5.0,
+        )
 
     def _paint_tier(self, painter: QPainter, rect: QRect, tier: str, font: QFont, muted: QColor) -> None:
         if tier in ("vip", "premium"):
@@ -287,11 +329,15 @@ class QueueDelegate(QStyledItemDelegate):
             metrics = QFontMetrics(badge_font)
             width = min(rect.width() - 2 * PAD, metrics.horizontalAdvance(text) + 10)
             box = QRectF(rect.left() + PAD, rect.top() + (rect.height() - 18) / 2, width, 18)
-            draw_badge(painter, box, text, self._themes.color(tier), self._themes.color(f"{tier}_text"), badge_font, 4.0)
+            draw_badge(
+                painter, box, text, self._themes.color(tier), self._themes.color(f"{tier}_text"), badge_font, 4.0
+            )
         elif tier == "free":
             self._text(painter, rect, labels.tier_label(tier), font, muted)
 
-    def _paint_status(self, painter: QPainter, rect: QRect, record: Row, font: QFont, ink: QColor, muted: QColor, selected: bool) -> None:
+    def _paint_status(
+        self, painter: QPainter, rect: QRect, record: Row, font: QFont, ink: QColor, muted: QColor, selected: bool
+    ) -> None:
         sync = str(record.handoff.get("_sync", "synced"))
         text_rect = QRect(rect)
         if sync in ("pending", "needs_attention"):
@@ -305,9 +351,17 @@ class QueueDelegate(QStyledItemDelegate):
             self._text(painter, text_rect, self._source.status_text(record), font, color)
             return
         mine = record.status == "claimed" and record.handoff.get("assignee") == self._source.me
-        self._text(painter, text_rect, self._source.status_text(record), self._font(font, "bold") if mine else font, ink if mine else muted)
+        self._text(
+            painter,
+            text_rect,
+            self._source.status_text(record),
+            self._font(font, "bold") if mine else font,
+            ink if mine else muted,
+        )
 
-    def _paint_wait(self, painter: QPainter, rect: QRect, record: Row, font: QFont, ink: QColor, selected: bool) -> None:
+    def _paint_wait(
+        self, painter: QPainter, rect: QRect, record: Row, font: QFont, ink: QColor, selected: bool
+    ) -> None:
         wait = self._source.wait_seconds(record)
         if wait is None:
             return
@@ -335,7 +389,9 @@ class QueueDelegate(QStyledItemDelegate):
 
     # ---- tooltips -------------------------------------------------------------------------
 
-    def helpEvent(self, event: QHelpEvent, view: QAbstractItemView, option: QStyleOptionViewItem, index: AnyIndex) -> bool:
+    def helpEvent(
+        self, event: QHelpEvent, view: QAbstractItemView, option: QStyleOptionViewItem, index: AnyIndex
+    ) -> bool:
         if event is None or not index.isValid():
             return False
         record = self.record_for(index)
@@ -357,7 +413,9 @@ class QueueDelegate(QStyledItemDelegate):
             text = self._source.tooltip(record, index.column())
             if index.column() in (Column.STATUS, Column.CUSTOMER) and record.handoff.get("_sync") == "pending":
                 text += "\n" + self.tr("Pending sync: recorded here; the hub has not confirmed it yet.")
-            elif index.column() in (Column.STATUS, Column.CUSTOMER) and record.handoff.get("_sync") == "needs_attention":
+            elif (
+                index.column() in (Column.STATUS, Column.CUSTOMER) and record.handoff.get("_sync") == "needs_attention"
+            ):
                 text += "\n" + self.tr("Needs attention: the hub refused a change; see Needs attention.")
         if text:
             QToolTip.showText(event.globalPos(), tooltip_text(text), view)

@@ -14,7 +14,6 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFil
 from agent_desk.protocol.visibility import language_matches
 from agent_desk.ui.queue_model import QueueModel, Row
 
-
 #: Qt 6.10 replaced invalidateRowsFilter() with beginFilterChange()/endFilterChange().
 _FILTER_CHANGE_API = hasattr(QSortFilterProxyModel, "beginFilterChange")
 

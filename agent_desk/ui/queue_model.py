@@ -143,9 +143,16 @@ class Row:
             h = self.handoff
             customer = h.get("customer") if isinstance(h.get("customer"), Mapping) else {}
             parts = (
-                customer.get("name"), customer.get("email"), customer.get("id"), h.get("brief"),
-                h.get("queue"), h.get("category"), h.get("id"), h.get("conversation_id"),
-                h.get("assignee"), h.get("language"),
+                customer.get("name"),
+                customer.get("email"),
+                customer.get("id"),
+                h.get("brief"),
+                h.get("queue"),
+                h.get("category"),
+                h.get("id"),
+                h.get("conversation_id"),
+                h.get("assignee"),
+                h.get("language"),
             )
             self.blob = " ".join(one_line(p, 600) for p in parts if p).casefold()
         return self.blob
@@ -318,16 +325,27 @@ class QueueModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return (
-                self.tr("P"), self.tr("Tier"), self.tr("Customer"), self.tr("Queue"),
-                self.tr("Brief"), self.tr("Signals"), self.tr("Lang"), self.tr("Status"),
+                self.tr("P"),
+                self.tr("Tier"),
+                self.tr("Customer"),
+                self.tr("Queue"),
+                self.tr("Brief"),
+                self.tr("Signals"),
+                self.tr("Lang"),
+                self.tr("Status"),
                 self.tr("Wait"),
             )[section]
         if role == Qt.ItemDataRole.ToolTipRole:
             return (
-                self.tr("Priority, 1 is most urgent"), self.tr("Customer tier"),
-                self.tr("Customer"), self.tr("Queue"), self.tr("What the customer needs"),
-                self.tr("Sentiment and why the bot handed over"), self.tr("Conversation language"),
-                self.tr("Status and sync"), self.tr("Time waiting, against the target"),
+                self.tr("Priority, 1 is most urgent"),
+                self.tr("Customer tier"),
+                self.tr("Customer"),
+                self.tr("Queue"),
+                self.tr("What the customer needs"),
+                self.tr("Sentiment and why the bot handed over"),
+                self.tr("Conversation language"),
+                self.tr("Status and sync"),
+                self.tr("Time waiting, against the target"),
             )[section]
         if role == Qt.ItemDataRole.TextAlignmentRole and section == Column.WAIT:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -424,7 +442,11 @@ class QueueModel(QAbstractTableModel):
             return labels.tier_name(str(h.get("tier", "standard")))
         if column == Column.QUEUE:
             category = one_line(h.get("category"), 80)
-            return self.tr("Queue %1, category %2").replace("%1", one_line(h.get("queue"), 60)).replace("%2", category) if category else one_line(h.get("queue"), 60)
+            return (
+                self.tr("Queue %1, category %2").replace("%1", one_line(h.get("queue"), 60)).replace("%2", category)
+                if category
+                else one_line(h.get("queue"), 60)
+            )
         if column == Column.WAIT:
             wait = self.wait_seconds(record)
             if wait is None:
@@ -432,9 +454,19 @@ class QueueModel(QAbstractTableModel):
             target = self.target_for(h.get("priority"))
             sla = self.sla_of(record)
             if sla == Sla.BREACHED:
-                return self.tr("Waiting %1; target %2, passed by %3").replace("%1", format_duration(wait)).replace("%2", format_duration(target)).replace("%3", format_duration(wait - target))
+                return (
+                    self.tr("Waiting %1; target %2, passed by %3")
+                    .replace("%1", format_duration(wait))
+                    .replace("%2", format_duration(target))
+                    .replace("%3", format_duration(wait - target))
+                )
             if sla in (Sla.OK, Sla.NEAR):
-                return self.tr("Waiting %1; target %2, %3 left").replace("%1", format_duration(wait)).replace("%2", format_duration(target)).replace("%3", format_duration(target - wait))
+                return (
+                    self.tr("Waiting %1; target %2, %3 left")
+                    .replace("%1", format_duration(wait))
+                    .replace("%2", format_duration(target))
+                    .replace("%3", format_duration(target - wait))
+                )
             return self.tr("Waited %1 before someone took it").replace("%1", format_duration(wait))
         return self.display_text(record, column)
 
@@ -617,7 +649,11 @@ class QueueModel(QAbstractTableModel):
         if not self._waiting or not self._rows:
             return
         last = len(self._rows) - 1
-        ranges = [(0, last)] if self._visible is None else [(max(0, a), min(last, b)) for a, b in self._visible() if a <= b and a <= last]
+        ranges = (
+            [(0, last)]
+            if self._visible is None
+            else [(max(0, a), min(last, b)) for a, b in self._visible() if a <= b and a <= last]
+        )
         roles = [Qt.ItemDataRole.DisplayRole, WAIT_ROLE]
         for first_row, last_row in ranges:
             for position in range(first_row, last_row + 1):

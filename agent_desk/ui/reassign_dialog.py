@@ -63,7 +63,9 @@ class ReassignDialog(QDialog):
         for user in sorted(users, key=lambda u: (u.presence != "available", u.active, u.name.lower())):
             if user.role not in ("agent", "lead"):
                 continue
-            text = f"{one_line(user.name, 60)} · {labels.presence_label(user.presence)} · " + self.tr("%1 active").replace("%1", str(user.active))
+            text = f"{one_line(user.name, 60)} · {labels.presence_label(user.presence)} · " + self.tr(
+                "%1 active"
+            ).replace("%1", str(user.active))
             self.person.addItem(text, user.id)
         self.to_queue = QRadioButton(self.tr("To a &queue"))
         set_tip(self.to_queue, self.tr("It waits in that queue for whoever is free"), self.tr("Move to a queue"))
@@ -90,7 +92,9 @@ class ReassignDialog(QDialog):
         (self.to_person if self.to_person.isVisibleTo(self) else self.to_queue).setChecked(True)
 
         buttons = QDialogButtonBox()
-        self.ok_button = buttons.addButton(self.tr("Reassign") if lead else self.tr("Transfer"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok_button = buttons.addButton(
+            self.tr("Reassign") if lead else self.tr("Transfer"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.ok_button.setDefault(True)
         self.ok_button.setProperty("primary", True)
         set_tip(self.ok_button, self.tr("Do it (Enter)"), self.ok_button.text())

@@ -40,7 +40,10 @@ class NotesEdit(QPlainTextEdit):
     submitted = Signal()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+        if (
+            event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
             self.submitted.emit()
             return
         super().keyPressEvent(event)
@@ -60,7 +63,9 @@ class ResolveDialog(QDialog):
 
     recorded = Signal(str, dict)
 
-    def __init__(self, handoff: Mapping[str, Any], dispositions: tuple[str, ...] = (), parent: QWidget | None = None) -> None:
+    def __init__(
+        self, handoff: Mapping[str, Any], dispositions: tuple[str, ...] = (), parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.handoff_id = str(handoff.get("id", ""))
         self.setWindowTitle(self.tr("Resolve handoff"))
@@ -98,7 +103,11 @@ class ResolveDialog(QDialog):
         csat_row.addWidget(none)
         for score in range(1, 6):
             button = QRadioButton(str(score))
-            set_tip(button, self.tr("Customer satisfaction %1 of 5").replace("%1", str(score)), self.tr("CSAT %1").replace("%1", str(score)))
+            set_tip(
+                button,
+                self.tr("Customer satisfaction %1 of 5").replace("%1", str(score)),
+                self.tr("CSAT %1").replace("%1", str(score)),
+            )
             self.csat_group.addButton(button, score)
             self._csat_buttons[score] = button
             csat_row.addWidget(button)
@@ -137,7 +146,11 @@ class ResolveDialog(QDialog):
         feedback_row.addWidget(unsure)
         for number, value in enumerate(FEEDBACK, start=1):
             button = QRadioButton(labels.feedback_label(value))
-            set_tip(button, self.tr("The bot handed over: %1").replace("%1", labels.feedback_label(value).lower()), labels.feedback_label(value))
+            set_tip(
+                button,
+                self.tr("The bot handed over: %1").replace("%1", labels.feedback_label(value).lower()),
+                labels.feedback_label(value),
+            )
             self.feedback_group.addButton(button, number)
             feedback_row.addWidget(button)
         feedback_row.addStretch(1)

@@ -149,11 +149,17 @@ class NavDelegate(QStyledItemDelegate):
         count_width = metrics.horizontalAdvance(count_text) + 8 if count_text else 0
         label_rect = QRect(x, rect.top(), rect.right() - x - count_width - 6, rect.height())
         painter.setPen(themes.color("danger") if alert and not selected else ink)
-        label = metrics.elidedText(str(index.data(Qt.ItemDataRole.DisplayRole) or ""), Qt.TextElideMode.ElideRight, label_rect.width())
+        label = metrics.elidedText(
+            str(index.data(Qt.ItemDataRole.DisplayRole) or ""), Qt.TextElideMode.ElideRight, label_rect.width()
+        )
         painter.drawText(label_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), label)
         if count_text:
             painter.setPen(themes.color("danger") if alert else (ink if selected else themes.color("muted")))
-            painter.drawText(QRect(rect.right() - count_width - 4, rect.top(), count_width, rect.height()), int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), count_text)
+            painter.drawText(
+                QRect(rect.right() - count_width - 4, rect.top(), count_width, rect.height()),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                count_text,
+            )
         painter.restore()
 
 
@@ -214,23 +220,42 @@ class Sidebar(QWidget):
         layout.setContentsMargins(0, 8, 0, 8)
         layout.setSpacing(2)
         self.views = NavList(self.tr("Views"), themes, icons)
-        self.views.nav.set_items([
-            NavItem(View.WAITING, self.tr("Waiting"), "waiting", 0, self.tr("Everyone waiting for a person (Ctrl+1)")),
-            NavItem(View.MINE, self.tr("Mine"), "mine", 0, self.tr("Handoffs you hold (Ctrl+2)")),
-            NavItem(View.RESOLVED, self.tr("Resolved today"), "resolved", 0, self.tr("Resolved since midnight (Ctrl+3)")),
-            NavItem(View.ALL, self.tr("All"), "all", None, self.tr("Every handoff this desk holds (Ctrl+4)")),
-        ])
+        self.views.nav.set_items(
+            [
+                NavItem(
+                    View.WAITING, self.tr("Waiting"), "waiting", 0, self.tr("Everyone waiting for a person (Ctrl+1)")
+                ),
+                NavItem(View.MINE, self.tr("Mine"), "mine", 0, self.tr("Handoffs you hold (Ctrl+2)")),
+                NavItem(
+                    View.RESOLVED, self.tr("Resolved today"), "resolved", 0, self.tr("Resolved since midnight (Ctrl+3)")
+                ),
+                NavItem(View.ALL, self.tr("All"), "all", None, self.tr("Every handoff this desk holds (Ctrl+4)")),
+            ]
+        )
         self.attention = NavList(self.tr("Needs attention"), themes, icons)
-        self.attention.nav.set_items([NavItem("attention", self.tr("Needs attention"), "attention", 0, self.tr("Changes the hub refused; act on them here"), True)])
+        self.attention.nav.set_items(
+            [
+                NavItem(
+                    "attention",
+                    self.tr("Needs attention"),
+                    "attention",
+                    0,
+                    self.tr("Changes the hub refused; act on them here"),
+                    True,
+                )
+            ]
+        )
         self.attention.hide()
         self.queues_heading = plain_label(self.tr("QUEUES"), "SidebarHeading")
         self.queues = NavList(self.tr("Queues"), themes, icons)
         self.team_heading = plain_label(self.tr("TEAM"), "SidebarHeading")
         self.team = NavList(self.tr("Team"), themes, icons)
-        self.team.nav.set_items([
-            NavItem("agents", self.tr("Agents"), "agents", None, self.tr("Who is on, and what they hold")),
-            NavItem("metrics", self.tr("Metrics"), "metrics", None, self.tr("Handoff and resolution figures")),
-        ])
+        self.team.nav.set_items(
+            [
+                NavItem("agents", self.tr("Agents"), "agents", None, self.tr("Who is on, and what they hold")),
+                NavItem("metrics", self.tr("Metrics"), "metrics", None, self.tr("Handoff and resolution figures")),
+            ]
+        )
         layout.addWidget(self.attention)
         layout.addWidget(self.views)
         layout.addWidget(self.queues_heading)

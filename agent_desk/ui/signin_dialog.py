@@ -56,7 +56,15 @@ class SignInDialog(QDialog):
         layout.setContentsMargins(22, 20, 22, 16)
         layout.setSpacing(12)
         layout.addWidget(plain_label(self.tr("Sign in"), "PanelTitle"))
-        layout.addWidget(plain_label(self.tr("Your team lead gives you the hub address, your user name and a token. Leave the token empty to use the one saved on this computer."), "DialogInfo", wrap=True))
+        layout.addWidget(
+            plain_label(
+                self.tr(
+                    "Your team lead gives you the hub address, your user name and a token. Leave the token empty to use the one saved on this computer."
+                ),
+                "DialogInfo",
+                wrap=True,
+            )
+        )
 
         form = QFormLayout()
         form.setVerticalSpacing(10)
@@ -84,7 +92,8 @@ class SignInDialog(QDialog):
         layout.addWidget(self.remember)
         self.keyring_note = plain_label(
             self.tr("No keyring was found on this computer: the token is kept only while Agent Desk runs."),
-            "DialogInfo", wrap=True,
+            "DialogInfo",
+            wrap=True,
         )
         self.keyring_note.setVisible(not keyring_ok)
         layout.addWidget(self.keyring_note)
@@ -100,7 +109,11 @@ class SignInDialog(QDialog):
         self.sign_in_button.setProperty("primary", True)
         set_tip(self.sign_in_button, self.tr("Connect to the hub (Enter)"), self.tr("Sign in"))
         self.offline_button = buttons.addButton(self.tr("Work offline"), QDialogButtonBox.ButtonRole.ActionRole)
-        set_tip(self.offline_button, self.tr("Open the desk with what this computer holds; it keeps trying to connect"), self.tr("Work offline"))
+        set_tip(
+            self.offline_button,
+            self.tr("Open the desk with what this computer holds; it keeps trying to connect"),
+            self.tr("Work offline"),
+        )
         self.offline_button.hide()
         self.offline_button.clicked.connect(self.offlineRequested.emit)
         quit_button = buttons.addButton(self.tr("Quit"), QDialogButtonBox.ButtonRole.RejectRole)

@@ -61,7 +61,9 @@ class AgentsModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 5:
-            return (self.tr("Name"), self.tr("Presence"), self.tr("Holding"), self.tr("Queues"), self.tr("Role"))[section]
+            return (self.tr("Name"), self.tr("Presence"), self.tr("Holding"), self.tr("Queues"), self.tr("Role"))[
+                section
+            ]
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -109,9 +111,13 @@ class AgentsModel(QAbstractTableModel):
         for row, known in enumerate(self._users):
             if known.id == user.id:
                 merged = UserInfo(
-                    id=known.id, name=user.name or known.name, role=user.role or known.role,
-                    queues=user.queues or known.queues, languages=user.languages or known.languages,
-                    presence=user.presence, active=user.active,
+                    id=known.id,
+                    name=user.name or known.name,
+                    role=user.role or known.role,
+                    queues=user.queues or known.queues,
+                    languages=user.languages or known.languages,
+                    presence=user.presence,
+                    active=user.active,
                 )
                 self._users[row] = merged
                 self.dataChanged.emit(self.index(row, 0), self.index(row, 4))
@@ -145,7 +151,11 @@ class PresenceDelegate(QStyledItemDelegate):
         cy = option.rect.center().y()
         painter.drawEllipse(option.rect.left() + 10, cy - 4, 8, 8)
         painter.setPen(self._themes.color("selection_text" if selected else "text"))
-        painter.drawText(QRect(option.rect.left() + 26, option.rect.top(), option.rect.width() - 30, option.rect.height()), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), str(index.data()))
+        painter.drawText(
+            QRect(option.rect.left() + 26, option.rect.top(), option.rect.width() - 30, option.rect.height()),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            str(index.data()),
+        )
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:

@@ -22,7 +22,7 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[
 #: that can hide or reorder text (zero-width space, word joiner, BOM, Arabic letter mark).
 _BIDI_AND_INVISIBLE = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u2060\ufeff"
 #: C0 controls except tab and newline, DEL, and C1 controls.
-_CONTROLS = "".join(chr(c) for c in [*range(0, 9), 11, 12, *range(14, 32), 127, *range(128, 160)])
+_CONTROLS = "".join(chr(c) for c in [*range(9), 11, 12, *range(14, 32), 127, *range(128, 160)])
 _DROP = str.maketrans({ch: None for ch in _BIDI_AND_INVISIBLE + _CONTROLS} | {"\r": None})
 _LINE_BREAKS = str.maketrans({"\u2028": "\n", "\u2029": "\n", "\t": "    "})
 _SPACES = re.compile(r"\s+")

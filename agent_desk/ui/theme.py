@@ -25,9 +25,16 @@ MODES = ("system", "light", "dark")
 
 #: Used when a theme file is missing, so the desktop still opens (and says so in the log).
 _FALLBACK: dict[str, str] = {
-    "window": "#F5F6F8", "surface": "#FFFFFF", "text": "#1F2328", "muted": "#59616B",
-    "accent": "#2454CC", "accent_text": "#FFFFFF", "selection": "#DCE6FA",
-    "selection_text": "#14181D", "border": "#DDE1E6", "alternate": "#FAFBFC",
+    "window": "#F5F6F8",
+    "surface": "#FFFFFF",
+    "text": "#1F2328",
+    "muted": "#59616B",
+    "accent": "#2454CC",
+    "accent_text": "#FFFFFF",
+    "selection": "#DCE6FA",
+    "selection_text": "#14181D",
+    "border": "#DDE1E6",
+    "alternate": "#FAFBFC",
 }
 
 

@@ -16,8 +16,8 @@ def ensure_gui_thread(where: str) -> None:
         where: what was about to run, for the error message.
     """
     app = QCoreApplication.instance()
-    if app is not None and QThread.currentThread() is not app.thread():
-        # Shiboken returns the same wrapper for the same QThread, so identity is exact here;
-        # compare the C++ objects too in case a new wrapper was made.
-        if QThread.currentThread() != app.thread():
-            raise WrongThread(f"{where} ran off the GUI thread")
+    # Shiboken returns the same wrapper for the same QThread, so identity is exact here;
+    # compare the C++ objects too in case a new wrapper was made.
+    current = QThread.currentThread()
+    if app is not None and current is not app.thread() and current != app.thread():
+        raise WrongThread(f"{where} ran off the GUI thread")

@@ -126,7 +126,7 @@ class TranscriptModel(QAbstractListModel):
             self.endInsertRows()
         elif len(entries) < len(self._messages):
             self.beginRemoveRows(QModelIndex(), len(entries), len(self._messages) - 1)
-            del self._messages[len(entries):]
+            del self._messages[len(entries) :]
             self.endRemoveRows()
 
 

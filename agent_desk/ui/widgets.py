@@ -150,7 +150,9 @@ class EmptyStateTable(QTableView):
         if self.flexible_column < 0 or self.model() is None:
             return
         header = self.horizontalHeader()
-        columns = [c for c in range(self.model().columnCount()) if not self.isColumnHidden(c) and c != self.flexible_column]
+        columns = [
+            c for c in range(self.model().columnCount()) if not self.isColumnHidden(c) and c != self.flexible_column
+        ]
         available = self.viewport().width()
         for column, (preferred, _minimum) in self.shrinkable.items():
             if not self.isColumnHidden(column):

@@ -232,8 +232,14 @@ class DeskWindow(QMainWindow):
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         widths = {
-            Column.PRIORITY: 38, Column.TIER: 80, Column.CUSTOMER: 160, Column.QUEUE: 88,
-            Column.BRIEF: 240, Column.SIGNALS: 80, Column.LANGUAGE: 46, Column.STATUS: 110,
+            Column.PRIORITY: 38,
+            Column.TIER: 80,
+            Column.CUSTOMER: 160,
+            Column.QUEUE: 88,
+            Column.BRIEF: 240,
+            Column.SIGNALS: 80,
+            Column.LANGUAGE: 46,
+            Column.STATUS: 110,
             Column.WAIT: 76,
         }
         for column, width in widths.items():
@@ -244,7 +250,11 @@ class DeskWindow(QMainWindow):
         self.table.flexible_column = Column.BRIEF
         self.table.shrinkable = {Column.CUSTOMER: (160, 112), Column.QUEUE: (88, 70), Column.TIER: (80, 72)}
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        set_tip(self.table, self.tr("Handoffs, most urgent first. J/K move, C claims, R resolves, Enter opens"), self.tr("Queue"))
+        set_tip(
+            self.table,
+            self.tr("Handoffs, most urgent first. J/K move, C claims, R resolves, Enter opens"),
+            self.tr("Queue"),
+        )
         pane.addWidget(self.table, 1)
         self.table.setColumnHidden(Column.STATUS, True)
         self.status.hide()
@@ -314,7 +324,11 @@ class DeskWindow(QMainWindow):
         theme_menu = menu.addMenu(self.tr("Theme"))
         group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
-        for mode, text in (("system", self.tr("Follow the system")), ("light", self.tr("Light")), ("dark", self.tr("Dark"))):
+        for mode, text in (
+            ("system", self.tr("Follow the system")),
+            ("light", self.tr("Light")),
+            ("dark", self.tr("Dark")),
+        ):
             action = QAction(text, self, checkable=True)
             action.setData(mode)
             action.setChecked(self.themes.mode == mode)
@@ -341,7 +355,11 @@ class DeskWindow(QMainWindow):
         sign_out.triggered.connect(self.signOutRequested.emit)
         menu.addAction(sign_out)
         quit_action = QAction(self.tr("Quit"), self)
-        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit) if not QKeySequence(QKeySequence.StandardKey.Quit).isEmpty() else QKeySequence("Ctrl+Q"))
+        quit_action.setShortcut(
+            QKeySequence(QKeySequence.StandardKey.Quit)
+            if not QKeySequence(QKeySequence.StandardKey.Quit).isEmpty()
+            else QKeySequence("Ctrl+Q")
+        )
         quit_action.triggered.connect(self.close)
         menu.addAction(quit_action)
         self.addAction(quit_action)
@@ -481,7 +499,12 @@ class DeskWindow(QMainWindow):
 
     def on_status(self, status: ConnectionStatus) -> None:
         self.connection.set_status(status)
-        if status.final and status.link == Link.OFFLINE and status.reason and not status.reason.startswith("Signed out"):
+        if (
+            status.final
+            and status.link == Link.OFFLINE
+            and status.reason
+            and not status.reason.startswith("Signed out")
+        ):
             self.sign_in_button.show()
             self.signInAgainRequested.emit(status.reason)
         elif status.link == Link.ONLINE:
@@ -510,7 +533,9 @@ class DeskWindow(QMainWindow):
         self.attention_items = tuple(items)
         self.attention_panel.model.set_items(self.attention_items)
         count = len(self.attention_items)
-        self.attention_button.setText(self.tr("%1 need attention").replace("%1", str(count)) if count != 1 else self.tr("1 needs attention"))
+        self.attention_button.setText(
+            self.tr("%1 need attention").replace("%1", str(count)) if count != 1 else self.tr("1 needs attention")
+        )
         self.attention_button.setVisible(count > 0)
         self.on_counts_changed()
         self._update_connection()
@@ -570,7 +595,9 @@ class DeskWindow(QMainWindow):
             if not selection.isRowSelected(index.row()):
                 self._applying = True
                 try:
-                    selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                    selection.setCurrentIndex(
+                        index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+                    )
                 finally:
                     self._applying = False
         else:
@@ -614,7 +641,9 @@ class DeskWindow(QMainWindow):
         row = current.row() + step if current.isValid() else 0
         row = max(0, min(rows - 1, row))
         index = self.queue_filter.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
         self.table.scrollTo(index)
 
     def select_next(self) -> None:
@@ -756,8 +785,10 @@ class DeskWindow(QMainWindow):
 
     def on_panel_chosen(self, panel: str) -> None:
         widget = {
-            "queue": self.queue_pane, "agents": self.agents_panel,
-            "metrics": self.metrics_panel, "attention": self.attention_panel,
+            "queue": self.queue_pane,
+            "agents": self.agents_panel,
+            "metrics": self.metrics_panel,
+            "attention": self.attention_panel,
         }.get(panel, self.queue_pane)
         self.sidebar.show_panel(panel if widget is not self.queue_pane else "queue", self.queue_filter.view)
         if self.center.currentWidget() is not widget:
@@ -812,8 +843,10 @@ class DeskWindow(QMainWindow):
 
     def view_name(self) -> str:
         return {
-            View.WAITING: self.tr("Waiting"), View.MINE: self.tr("Mine"),
-            View.RESOLVED: self.tr("Resolved today"), View.ALL: self.tr("All handoffs"),
+            View.WAITING: self.tr("Waiting"),
+            View.MINE: self.tr("Mine"),
+            View.RESOLVED: self.tr("Resolved today"),
+            View.ALL: self.tr("All handoffs"),
         }[self.queue_filter.view]
 
     def _update_view_title(self, *_args: Any) -> None:
@@ -895,4 +928,3 @@ class DeskWindow(QMainWindow):
             return handoff_id
         customer = handoff.get("customer") if isinstance(handoff.get("customer"), Mapping) else {}
         return one_line(customer.get("name"), 80) or handoff_id
-

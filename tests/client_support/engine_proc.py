@@ -70,9 +70,7 @@ class PrintingListener:
     def on_attention(self, items: tuple[AttentionItem, ...]) -> None:
         say(event="attention", items=[{"request_id": i.request_id, "code": i.code} for i in items])
 
-    def on_metrics(
-        self, request_id: str, data: Mapping[str, Any] | None, error: str | None
-    ) -> None:
+    def on_metrics(self, request_id: str, data: Mapping[str, Any] | None, error: str | None) -> None:
         say(event="metrics", request_id=request_id, error=error)
 
     def on_notice(self, text: str) -> None:

@@ -34,9 +34,7 @@ async def engine_factory(tmp_path: Path) -> AsyncIterator[EngineMaker]:
         **kwargs: Any,
     ) -> tuple[Engine, RecordingListener]:
         listener = RecordingListener(asyncio.get_running_loop())
-        engine = Engine(
-            url, user, token, listener, cache_dir=cache_dir or tmp_path / "client", **kwargs
-        )
+        engine = Engine(url, user, token, listener, cache_dir=cache_dir or tmp_path / "client", **kwargs)
         engine.start(after)
         started.append(engine)
         return engine, listener
@@ -71,9 +69,7 @@ def add_standard_users(running: Any) -> None:
 
 async def escalate(bot: Peer, queue: str = "billing", priority: int = 2, **extra: Any) -> str:
     """Escalate one conversation; returns the new handoff's id."""
-    result = await bot.call(
-        "escalate", **escalate_body(**{"queue": queue, "priority": priority, **extra})
-    )
+    result = await bot.call("escalate", **escalate_body(**{"queue": queue, "priority": priority, **extra}))
     assert result["ok"], result
     return str(result["data"]["handoff_id"])
 

@@ -26,13 +26,9 @@ def make_handoff(number: int, **changes: Any) -> dict[str, Any]:
         "category": "billing_dispute",
         "brief": "Charged twice for one order; wants the duplicate refunded.",
         "sentiment": {"compound": -0.42, "trend": -0.1},
-        "reasons": [
-            {"trigger": "explicit_request", "detail": "asked for a person", "message_index": 0}
-        ],
+        "reasons": [{"trigger": "explicit_request", "detail": "asked for a person", "message_index": 0}],
         "customer": {"id": f"c-{number}", "name": "Dana Whitfield", "tier": "standard"},
-        "attempts": [
-            {"step": "lookup_order", "result": "failed", "at": "2026-11-20T09:59:00.000Z"}
-        ],
+        "attempts": [{"step": "lookup_order", "result": "failed", "at": "2026-11-20T09:59:00.000Z"}],
         "transcript": [
             {
                 "index": 0,

@@ -85,9 +85,7 @@ class RecordingListener:
 
         self._note(apply)
 
-    def on_metrics(
-        self, request_id: str, data: Mapping[str, Any] | None, error: str | None
-    ) -> None:
+    def on_metrics(self, request_id: str, data: Mapping[str, Any] | None, error: str | None) -> None:
         self._note(lambda: self.metrics.__setitem__(request_id, (data, error)))
 
     def on_notice(self, text: str) -> None:
@@ -116,9 +114,7 @@ class RecordingListener:
         with self.lock:
             return self.view.get(handoff_id)
 
-    async def wait_for(
-        self, predicate: Callable[[], bool], timeout: float = WAIT_S, what: str = ""
-    ) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = WAIT_S, what: str = "") -> None:
         """Wait until ``predicate()`` holds, re-checking after every report."""
         if self.loop is None:
             self.loop = asyncio.get_running_loop()
@@ -130,23 +126,17 @@ class RecordingListener:
                     return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(
-                    f"timed out waiting for {what or predicate}; last status {self.status}"
-                )
+                raise AssertionError(f"timed out waiting for {what or predicate}; last status {self.status}")
             try:
                 await asyncio.wait_for(self._changed.wait(), remaining)
             except TimeoutError:
                 continue
 
-    def wait_for_sync(
-        self, predicate: Callable[[], bool], timeout: float = WAIT_S, what: str = ""
-    ) -> None:
+    def wait_for_sync(self, predicate: Callable[[], bool], timeout: float = WAIT_S, what: str = "") -> None:
         """The same from a plain thread (no event loop)."""
         with self.cond:
             if not self.cond.wait_for(predicate, timeout):
-                raise AssertionError(
-                    f"timed out waiting for {what or predicate}; last status {self.status}"
-                )
+                raise AssertionError(f"timed out waiting for {what or predicate}; last status {self.status}")
 
     async def until_online(self, timeout: float = WAIT_S) -> None:
         await self.wait_for(lambda: self.online, timeout, "online")

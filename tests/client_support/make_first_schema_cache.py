@@ -33,18 +33,12 @@ def build(target: Path) -> None:
     cache, _ = Cache.open(target, "ana", client_id="first-schema-client")
     handoffs = [
         make_handoff(1),
-        make_handoff(
-            2, status="claimed", assignee="ana", version=2, claimed_at="2026-11-20T10:05:00.000Z"
-        ),
+        make_handoff(2, status="claimed", assignee="ana", version=2, claimed_at="2026-11-20T10:05:00.000Z"),
         make_handoff(3, priority=1, tier="vip", queue="vip"),
     ]
     cache.apply_batch([SnapshotItem(41, handoffs, "epoch-first", viewer_key(VIEWER))], VIEWER)
     outcome = {"resolution": "resolved", "csat": 4, "notes": "Refunded the duplicate charge."}
-    cache.record(
-        build_entry(
-            "resolve", RESOLVE_ID, "2026-11-20T10:09:00.000Z", handoff_id="h_0002", outcome=outcome
-        )
-    )
+    cache.record(build_entry("resolve", RESOLVE_ID, "2026-11-20T10:09:00.000Z", handoff_id="h_0002", outcome=outcome))
     refused = build_entry("claim", REFUSED_ID, "2026-11-20T10:10:00.000Z", handoff_id="h_0001")
     cache.record(refused)
     taken = make_handoff(1, status="claimed", assignee="ben", version=2)

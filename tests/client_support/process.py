@@ -24,9 +24,7 @@ class EngineProcess:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(
-        cls, hub_url: str, user: str, token: str, cache_dir: Path, *extra: str
-    ) -> EngineProcess:
+    async def start(cls, hub_url: str, user: str, token: str, cache_dir: Path, *extra: str) -> EngineProcess:
         env = dict(os.environ, AGENT_DESK_TOKEN=token)
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -56,9 +54,7 @@ class EngineProcess:
     def last(self, event: str) -> dict[str, Any] | None:
         return next((line for line in reversed(self.lines) if line["event"] == event), None)
 
-    async def expect(
-        self, predicate: Callable[[], bool], timeout: float = 20.0, what: str = ""
-    ) -> None:
+    async def expect(self, predicate: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
         """Wait until ``predicate()`` holds, re-checking after every line the process prints."""
         deadline = time.monotonic() + timeout
         while True:
@@ -77,11 +73,7 @@ class EngineProcess:
 
     def online(self, pending: int | None = None) -> bool:
         status = self.last("status")
-        return (
-            status is not None
-            and status["link"] == "online"
-            and (pending is None or status["pending"] == pending)
-        )
+        return status is not None and status["link"] == "online" and (pending is None or status["pending"] == pending)
 
     def view(self) -> dict[str, dict[str, Any]]:
         line = self.last("view")

@@ -42,9 +42,7 @@ class Proxy:
         pair = (writer.transport, up_writer.transport)
         self._transports.update(pair)
 
-        async def pipe(
-            src: asyncio.StreamReader, dst: asyncio.StreamWriter, gate: asyncio.Event | None
-        ) -> None:
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, gate: asyncio.Event | None) -> None:
             with contextlib.suppress(ConnectionError, asyncio.CancelledError):
                 while data := await src.read(65536):
                     if gate is not None:
@@ -56,9 +54,7 @@ class Proxy:
             dst.transport.abort()
 
         try:
-            await asyncio.gather(
-                pipe(reader, up_writer, None), pipe(up_reader, writer, self._downstream)
-            )
+            await asyncio.gather(pipe(reader, up_writer, None), pipe(up_reader, writer, self._downstream))
         finally:
             self._transports.difference_update(pair)
             for transport in pair:

@@ -74,7 +74,13 @@ def handoff(
         "transcript": transcript
         if transcript is not None
         else [
-            {"index": 0, "role": "customer", "text": "I was charged twice, I want a person now", "at": at(escalated - 90), "sentiment": -0.62},
+            {
+                "index": 0,
+                "role": "customer",
+                "text": "I was charged twice, I want a person now",
+                "at": at(escalated - 90),
+                "sentiment": -0.62,
+            },
             {"index": 1, "role": "bot", "text": "Let me connect you with a colleague.", "at": at(escalated - 5)},
         ],
         "outcome": None,
@@ -83,7 +89,12 @@ def handoff(
     }
 
 
-def session(user_id: str = "ana", role: str = "agent", queues: tuple[str, ...] = ("billing", "vip"), users: tuple[UserInfo, ...] = ()) -> Session:
+def session(
+    user_id: str = "ana",
+    role: str = "agent",
+    queues: tuple[str, ...] = ("billing", "vip"),
+    users: tuple[UserInfo, ...] = (),
+) -> Session:
     me = UserInfo(user_id, user_id.capitalize(), role, queues)
     return Session(
         user=me,
@@ -158,6 +169,13 @@ class FakeEngine:
 
 
 __all__ = [
-    "AttentionItem", "ConnectionStatus", "FakeEngine", "HandoffDelta", "Link", "UserInfo",
-    "at", "handoff", "session",
+    "AttentionItem",
+    "ConnectionStatus",
+    "FakeEngine",
+    "HandoffDelta",
+    "Link",
+    "UserInfo",
+    "at",
+    "handoff",
+    "session",
 ]

@@ -23,12 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
-from agent_desk.demo.launcher import DEMO_LEAD, start_demo_backend  # noqa: E402
-from agent_desk.ui.app import DeskApp, ensure_application  # noqa: E402
-from agent_desk.ui.settings import DeskSettings  # noqa: E402
+from agent_desk.demo.launcher import DEMO_LEAD, start_demo_backend
+from agent_desk.ui.app import DeskApp, ensure_application
+from agent_desk.ui.settings import DeskSettings
 
 WIDTH, HEIGHT = 1440, 900
 
@@ -53,7 +53,7 @@ def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="desk-shots-"))
-    embedded, url, tokens, running, simulator = start_demo_backend(work / "hub", rate=0.25, pace=0.05, warm_up=40)
+    embedded, url, tokens, _running, simulator = start_demo_backend(work / "hub", rate=0.25, pace=0.05, warm_up=40)
     app = ensure_application()
     settings = DeskSettings(QSettings(str(work / "desk.ini"), QSettings.Format.IniFormat))
     settings.theme = "light"
@@ -71,7 +71,10 @@ def main() -> int:
         desk.bridge.claim(waiting[6])
         desk.bridge.reassign(waiting[8], to_user="ben")
         pump(app, 5, lambda: model.counts().mine >= 2)
-        desk.bridge.resolve(waiting[6], {"resolution": "resolved", "csat": 5, "disposition": "refund issued", "escalation_feedback": "appropriate"})
+        desk.bridge.resolve(
+            waiting[6],
+            {"resolution": "resolved", "csat": 5, "disposition": "refund issued", "escalation_feedback": "appropriate"},
+        )
         # Let time pass so waits near and pass their targets (priority 1: 60 s).
         pump(app, 70)
         window.sidebar.select_view("waiting")
@@ -109,7 +112,9 @@ def main() -> int:
         shoot(app, out / "sign-in.png")
         frame = sign_in.frameGeometry().adjusted(-20, -20, 20, 20)
         crop = f"{frame.width()}x{frame.height()}+{max(0, frame.x())}+{max(0, frame.y())}"
-        subprocess.run(["convert", str(out / "sign-in.png"), "-crop", crop, "+repage", str(out / "sign-in.png")], check=True)
+        subprocess.run(
+            ["convert", str(out / "sign-in.png"), "-crop", crop, "+repage", str(out / "sign-in.png")], check=True
+        )
     finally:
         desk.shutdown()
         window.close()

@@ -26,13 +26,17 @@ def test_merge_applies_in_order_and_a_reset_discards_what_came_before() -> None:
     a2 = {**a1, "version": 2}
     merged = merge_deltas([HandoffDelta(upserts=(a1, b1)), HandoffDelta(upserts=(a2,), removed=("b",))])
     assert [h["version"] for h in merged.upserts] == [2] and merged.removed == ("b",) and not merged.reset
-    merged = merge_deltas([HandoffDelta(upserts=(a1,)), HandoffDelta(upserts=(b1,), reset=True), HandoffDelta(removed=("b",))])
+    merged = merge_deltas(
+        [HandoffDelta(upserts=(a1,)), HandoffDelta(upserts=(b1,), reset=True), HandoffDelta(removed=("b",))]
+    )
     assert merged.reset and merged.upserts == () and merged.removed == ()
     merged = merge_deltas([HandoffDelta(removed=("a",)), HandoffDelta(upserts=(a2,))])
     assert merged.upserts == (a2,) and merged.removed == ()
 
 
-def test_reports_from_the_engine_thread_arrive_on_the_gui_thread(bridge: Bridge, fake_engine: FakeEngine, qtbot: Any) -> None:
+def test_reports_from_the_engine_thread_arrive_on_the_gui_thread(
+    bridge: Bridge, fake_engine: FakeEngine, qtbot: Any
+) -> None:
     seen: list[bool] = []
     bridge.statusChanged.connect(lambda _s: seen.append(on_gui_thread()))
     bridge.handoffsChanged.connect(lambda _d: seen.append(on_gui_thread()))
@@ -105,15 +109,27 @@ def test_gui_only_code_refuses_to_run_on_a_worker_thread(qapp: Any) -> None:
     ensure_gui_thread("main")  # and the GUI thread passes
 
 
-@pytest.mark.parametrize("method,args", [
-    ("on_session", (None,)), ("on_presence", (None,)), ("on_attention", ((),)),
-    ("on_metrics", ("id", None, "err")), ("on_notice", ("hi",)), ("on_token", (None,)),
-])
-def test_every_listener_method_is_delivered_on_the_gui_thread(bridge: Bridge, fake_engine: FakeEngine, qtbot: Any, method: str, args: tuple[Any, ...]) -> None:
+@pytest.mark.parametrize(
+    "method,args",
+    [
+        ("on_session", (None,)),
+        ("on_presence", (None,)),
+        ("on_attention", ((),)),
+        ("on_metrics", ("id", None, "err")),
+        ("on_notice", ("hi",)),
+        ("on_token", (None,)),
+    ],
+)
+def test_every_listener_method_is_delivered_on_the_gui_thread(
+    bridge: Bridge, fake_engine: FakeEngine, qtbot: Any, method: str, args: tuple[Any, ...]
+) -> None:
     signal = {
-        "on_session": bridge.sessionStarted, "on_presence": bridge.presenceChanged,
-        "on_attention": bridge.attentionChanged, "on_metrics": bridge.metricsReady,
-        "on_notice": bridge.noticed, "on_token": bridge.tokenNoticed,
+        "on_session": bridge.sessionStarted,
+        "on_presence": bridge.presenceChanged,
+        "on_attention": bridge.attentionChanged,
+        "on_metrics": bridge.metricsReady,
+        "on_notice": bridge.noticed,
+        "on_token": bridge.tokenNoticed,
     }[method]
     threads: list[bool] = []
     signal.connect(lambda *_a: threads.append(on_gui_thread()))

@@ -46,11 +46,16 @@ def test_hostile_transcript_is_shown_as_plain_text(qtbot: Any, settings: Any) ->
     assert "<marquee>reset</marquee>" in detail.attempts.text()
     model = detail.transcript_model
     first = model.index(0, 0).data(MESSAGE_ROLE)
-    assert first.text == "<script>alert('x')</script> <b>bold</b> <img src=x onerror=alert(1)> red evil <a href='http://e.vil'>link</a>"
+    assert (
+        first.text
+        == "<script>alert('x')</script> <b>bold</b> <img src=x onerror=alert(1)> red evil <a href='http://e.vil'>link</a>"
+    )
     assert model.index(1, 0).data(MESSAGE_ROLE).text == "<h1>Big</h1>hidden"
     # Tooltips quoting the evidence are escaped, so Qt cannot take them for markup.
     chips = [w for w in detail.findChildren(QLabel) if w.objectName() == "Chip"]
-    assert chips and all("<b>" not in c.toolTip() and "&lt;b&gt;" in c.toolTip() for c in chips if "quoted" in c.toolTip())
+    assert chips and all(
+        "<b>" not in c.toolTip() and "&lt;b&gt;" in c.toolTip() for c in chips if "quoted" in c.toolTip()
+    )
     # Painting it all (table rows, bubbles) works and raises no Qt warning.
     assert not window.grab().isNull()
     assert not detail.transcript.viewport().grab().isNull()

@@ -109,7 +109,9 @@ def test_offline_resolve_shows_pending_then_synced(live_hub: ThreadedHub, desk_f
 def test_hostile_transcript_from_the_hub_is_text(live_hub: ThreadedHub, desk_for: Any, qtbot: Any) -> None:
     app = desk_for(live_hub, "ana")
     hostile = "<script>alert(1)</script><b>x</b><img src=x>\x1b[31mred \u202eevil"
-    handoff_id = live_hub.escalate(queue="billing", messages=[message(hostile), message("<i>bot</i>", "bot")])["handoff_id"]
+    handoff_id = live_hub.escalate(queue="billing", messages=[message(hostile), message("<i>bot</i>", "bot")])[
+        "handoff_id"
+    ]
     wait_for(qtbot, app, handoff_id, status="waiting")
     app.window.open_handoff(handoff_id)
     model = app.window.detail.transcript_model
@@ -118,7 +120,9 @@ def test_hostile_transcript_from_the_hub_is_text(live_hub: ThreadedHub, desk_for
     assert texts[1] == "<i>bot</i>"
 
 
-def test_no_widget_or_model_is_touched_from_the_engine_thread(live_hub: ThreadedHub, desk_for: Any, qtbot: Any, monkeypatch: Any, caplog: Any) -> None:
+def test_no_widget_or_model_is_touched_from_the_engine_thread(
+    live_hub: ThreadedHub, desk_for: Any, qtbot: Any, monkeypatch: Any, caplog: Any
+) -> None:
     gui = QCoreApplication.instance().thread()
     off_thread: list[str] = []
     calls = [0]
@@ -135,10 +139,14 @@ def test_no_widget_or_model_is_touched_from_the_engine_thread(live_hub: Threaded
         monkeypatch.setattr(cls, name, wrapper)
 
     for cls in (DeskWindow, DeskApp):
-        for name, member in inspect.getmembers(cls, inspect.isfunction):
+        for name, _member in inspect.getmembers(cls, inspect.isfunction):
             if name.startswith("on_") or name in ("show_notice", "_update_connection", "_refresh_detail"):
                 watch(cls, name)
-    for cls, names in ((QueueModel, ("apply", "tick", "set_user")), (DetailPane, ("show_handoff",)), (Sidebar, ("set_counts", "set_queues"))):
+    for cls, names in (
+        (QueueModel, ("apply", "tick", "set_user")),
+        (DetailPane, ("show_handoff",)),
+        (Sidebar, ("set_counts", "set_queues")),
+    ):
         for name in names:
             watch(cls, name)
 

@@ -13,8 +13,14 @@ from agent_desk.ui.transcript import TranscriptModel
 from tests.gui.factories import handoff
 
 FIGURES = {
-    "handoffs": 12, "handoff_rate": 0.31, "resolution_rate": 0.8, "csat_avg": 4.2, "csat_count": 5,
-    "wait_avg_s": 41.0, "wait_p90_s": 120.0, "sla_breaches": 2,
+    "handoffs": 12,
+    "handoff_rate": 0.31,
+    "resolution_rate": 0.8,
+    "csat_avg": 4.2,
+    "csat_count": 5,
+    "wait_avg_s": 41.0,
+    "wait_p90_s": 120.0,
+    "sla_breaches": 2,
     "feedback": {"appropriate": 3, "premature": 1, "late": 0},
 }
 
@@ -25,7 +31,9 @@ def test_transcript_model(qapp: Any, qtmodeltester: Any) -> None:
     h = handoff()
     model.show(h["id"], h["transcript"])
     qtmodeltester.check(model)
-    model.show(h["id"], [*h["transcript"], {"index": 2, "role": "agent", "text": "Hi, I am Ana", "at": "2026-11-20T10:01:00Z"}])
+    model.show(
+        h["id"], [*h["transcript"], {"index": 2, "role": "agent", "text": "Hi, I am Ana", "at": "2026-11-20T10:01:00Z"}]
+    )
     assert model.rowCount() == 3
     model.show(h["id"], h["transcript"][:1])
     assert model.rowCount() == 1
@@ -43,7 +51,9 @@ def test_nav_model(qapp: Any, qtmodeltester: Any) -> None:
 
 def test_agents_model(qapp: Any, qtmodeltester: Any) -> None:
     model = AgentsModel()
-    model.set_users([UserInfo("ana", "Ana", "agent", ("billing",), presence="busy", active=2), UserInfo("bot", "Bot", "source")])
+    model.set_users(
+        [UserInfo("ana", "Ana", "agent", ("billing",), presence="busy", active=2), UserInfo("bot", "Bot", "source")]
+    )
     assert model.rowCount() == 1  # sources are not people
     qtmodeltester.check(model)
     model.update_user(UserInfo("ana", "Ana", "agent", presence="available", active=3))
@@ -63,9 +73,19 @@ def test_breakdown_models(qapp: Any, qtmodeltester: Any) -> None:
 
 def test_attention_model(qapp: Any, qtmodeltester: Any) -> None:
     model = AttentionModel()
-    model.set_items([
-        AttentionItem("r1", "resolve", "h1", "not_assignee", "Reassigned meanwhile", {"outcome": {"resolution": "resolved", "csat": 4}}, "2026-11-20T10:00:00Z"),
-        AttentionItem("r2", "claim", "h2", "conflict", "Already claimed", {}, "2026-11-20T10:01:00Z"),
-    ])
+    model.set_items(
+        [
+            AttentionItem(
+                "r1",
+                "resolve",
+                "h1",
+                "not_assignee",
+                "Reassigned meanwhile",
+                {"outcome": {"resolution": "resolved", "csat": 4}},
+                "2026-11-20T10:00:00Z",
+            ),
+            AttentionItem("r2", "claim", "h2", "conflict", "Already claimed", {}, "2026-11-20T10:01:00Z"),
+        ]
+    )
     qtmodeltester.check(model)
     assert "Kept:" in model.data(model.index(1, 0))

@@ -16,15 +16,26 @@ from tests.gui.factories import BASE, handoff
 def proxy(qapp: Any) -> QueueFilter:
     model = QueueModel(clock=lambda: BASE.timestamp() + 120, tick_ms=0)
     model.set_user("ana")
-    model.apply(HandoffDelta(upserts=(
-        handoff(id="w-billing-vip", queue="billing", tier="vip", priority=2, name="Dana Whitfield"),
-        handoff(id="w-tech", queue="technical", priority=1, language="de-AT", name="Jonas Berg", brief="Router keeps rebooting"),
-        handoff(id="w-orders", queue="orders", priority=3, name="Mei Chen", language="en"),
-        handoff(id="mine", status="claimed", assignee="ana", queue="billing"),
-        handoff(id="theirs", status="claimed", assignee="ben", queue="billing"),
-        handoff(id="done-today", status="resolved", assignee="ana", resolved=100),
-        handoff(id="done-before", status="resolved", assignee="ana", resolved=-86_400 * 2),
-    )))
+    model.apply(
+        HandoffDelta(
+            upserts=(
+                handoff(id="w-billing-vip", queue="billing", tier="vip", priority=2, name="Dana Whitfield"),
+                handoff(
+                    id="w-tech",
+                    queue="technical",
+                    priority=1,
+                    language="de-AT",
+                    name="Jonas Berg",
+                    brief="Router keeps rebooting",
+                ),
+                handoff(id="w-orders", queue="orders", priority=3, name="Mei Chen", language="en"),
+                handoff(id="mine", status="claimed", assignee="ana", queue="billing"),
+                handoff(id="theirs", status="claimed", assignee="ben", queue="billing"),
+                handoff(id="done-today", status="resolved", assignee="ana", resolved=100),
+                handoff(id="done-before", status="resolved", assignee="ana", resolved=-86_400 * 2),
+            )
+        )
+    )
     made = QueueFilter()
     made.setSourceModel(model)
     made.model_ref = model  # keep the source alive for the test
@@ -83,7 +94,9 @@ def test_search_matches_every_word_in_customer_brief_queue(proxy: QueueFilter, q
 
 def test_rows_changing_status_leave_and_join_views_live(proxy: QueueFilter) -> None:
     model = proxy.sourceModel()
-    model.apply(HandoffDelta(upserts=({**model.handoff("w-orders"), "status": "claimed", "assignee": "ana", "version": 2},)))
+    model.apply(
+        HandoffDelta(upserts=({**model.handoff("w-orders"), "status": "claimed", "assignee": "ana", "version": 2},))
+    )
     assert shown(proxy) == ["w-tech", "w-billing-vip"]
     proxy.set_view(View.MINE)
     assert sorted(shown(proxy)) == ["mine", "w-orders"]

@@ -34,7 +34,9 @@ class Recorder:
         model.rowsMoved.connect(lambda *_a: self.events.append(("move", None)))
         model.modelReset.connect(lambda: self.events.append(("reset", None)))
         model.layoutChanged.connect(lambda *_a: self.events.append(("layout", None)))
-        model.dataChanged.connect(lambda tl, br, roles=(): self.events.append(("data", (tl.row(), br.row(), tl.column(), br.column()))))
+        model.dataChanged.connect(
+            lambda tl, br, roles=(): self.events.append(("data", (tl.row(), br.row(), tl.column(), br.column())))
+        )
 
     def kinds(self) -> list[str]:
         return [kind for kind, _ in self.events]
@@ -59,7 +61,11 @@ def order(model: QueueModel) -> list[str]:
 def test_rows_follow_the_protocol_ranking_whatever_the_arrival_order(model: QueueModel, qtmodeltester: Any) -> None:
     rng = random.Random(7)
     items = [
-        handoff(priority=rng.randint(1, 4), tier=rng.choice(["vip", "premium", "standard", "free"]), escalated=rng.uniform(0, 90))
+        handoff(
+            priority=rng.randint(1, 4),
+            tier=rng.choice(["vip", "premium", "standard", "free"]),
+            escalated=rng.uniform(0, 90),
+        )
         for _ in range(300)
     ]
     for start in range(0, 300, 37):  # many deltas, each a mix
@@ -136,14 +142,22 @@ def test_only_a_snapshot_resets(model: QueueModel) -> None:
 
 
 def test_counts_follow_changes(model: QueueModel) -> None:
-    model.apply(HandoffDelta(upserts=(
-        handoff(id="w1", queue="billing"), handoff(id="w2", queue="vip"),
-        handoff(id="m1", status="claimed", assignee="ana"), handoff(id="o1", status="claimed", assignee="ben"),
-    )))
+    model.apply(
+        HandoffDelta(
+            upserts=(
+                handoff(id="w1", queue="billing"),
+                handoff(id="w2", queue="vip"),
+                handoff(id="m1", status="claimed", assignee="ana"),
+                handoff(id="o1", status="claimed", assignee="ben"),
+            )
+        )
+    )
     counts = model.counts()
     assert (counts.waiting, counts.mine) == (2, 1)
     assert counts.waiting_by_queue == {"billing": 1, "vip": 1}
-    model.apply(HandoffDelta(upserts=({**model.handoff("w1"), "status": "claimed", "assignee": "ana"},), removed=("o1",)))
+    model.apply(
+        HandoffDelta(upserts=({**model.handoff("w1"), "status": "claimed", "assignee": "ana"},), removed=("o1",))
+    )
     counts = model.counts()
     assert (counts.waiting, counts.mine, counts.total) == (1, 2, 3)
     assert counts.waiting_by_queue == {"vip": 1}

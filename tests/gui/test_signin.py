@@ -41,10 +41,13 @@ def test_bad_token_is_said_in_words_and_the_person_can_retry(qtbot: Any, setting
     assert dialog.sign_in_button.isEnabled() and not desk.window.isVisible()
 
 
-@pytest.mark.parametrize("reason", [
-    "The hub cannot be reached (connection refused).",
-    "The hub's certificate could not be verified: self-signed certificate.",
-])
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "The hub cannot be reached (connection refused).",
+        "The hub's certificate could not be verified: self-signed certificate.",
+    ],
+)
 def test_unreachable_hub_or_tls_failure_offers_to_work_offline(qtbot: Any, settings: Any, reason: str) -> None:
     desk = make_desk(qtbot, settings)
     dialog = desk.app.show_sign_in()
@@ -124,7 +127,9 @@ def test_revoked_token_brings_the_sign_in_dialog_back(qtbot: Any, settings: Any)
     desk.app.start_direct("ws://127.0.0.1:1", "ana", "t")
     desk.online()
     desk.session()
-    desk.status(ConnectionStatus(Link.OFFLINE, reason="Your sign-in was revoked on the hub; sign in again.", final=True))
+    desk.status(
+        ConnectionStatus(Link.OFFLINE, reason="Your sign-in was revoked on the hub; sign in again.", final=True)
+    )
     dialog = desk.app.dialog
     assert dialog is not None and dialog.isVisible()
     qtbot.addWidget(dialog)

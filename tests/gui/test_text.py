@@ -30,6 +30,13 @@ def test_tooltips_are_escaped_so_qt_cannot_render_markup() -> None:
 
 
 def test_durations_and_times() -> None:
-    assert [format_duration(s) for s in (0, 48, 252, 3725, 90_000, -5)] == ["0:00", "0:48", "4:12", "1:02:05", "1 d 1 h", "0:00"]
+    assert [format_duration(s) for s in (0, 48, 252, 3725, 90_000, -5)] == [
+        "0:00",
+        "0:48",
+        "4:12",
+        "1:02:05",
+        "1 d 1 h",
+        "0:00",
+    ]
     assert parse_ts("2026-11-20T10:00:00.000Z") == parse_ts("2026-11-20T10:00:00Z")
     assert parse_ts("nonsense") is None and parse_ts(None) is None

@@ -13,22 +13,55 @@ from agent_desk.ui.theme import load_theme, render_stylesheet
 
 #: (text, background) pairs that carry words; AA for normal text is 4.5:1.
 TEXT_PAIRS = [
-    ("text", "surface"), ("text", "window"), ("muted", "surface"), ("muted", "window"),
-    ("muted", "alternate"), ("text", "alternate"), ("sidebar_text", "sidebar"), ("muted", "sidebar"),
-    ("selection_text", "selection"), ("accent_text", "accent"), ("badge_text", "p1"), ("badge_text", "p2"),
-    ("badge_text", "p3"), ("badge_text", "p4"), ("vip_text", "vip"), ("premium_text", "premium"),
-    ("wait_near", "surface"), ("wait_breached", "surface"), ("wait_near", "alternate"),
-    ("wait_breached", "alternate"), ("chip_text", "chip"), ("bubble_customer_text", "bubble_customer"),
-    ("bubble_bot_text", "bubble_bot"), ("bubble_agent_text", "bubble_agent"),
-    ("bubble_system_text", "surface"), ("button_text", "button"), ("danger", "surface"),
-    ("warning", "surface"), ("ok", "surface"), ("text", "warning_soft"), ("text", "danger_soft"),
-    ("disabled_text", "surface"), ("text", "input"), ("text", "hover"), ("muted", "hover"),
+    ("text", "surface"),
+    ("text", "window"),
+    ("muted", "surface"),
+    ("muted", "window"),
+    ("muted", "alternate"),
+    ("text", "alternate"),
+    ("sidebar_text", "sidebar"),
+    ("muted", "sidebar"),
+    ("selection_text", "selection"),
+    ("accent_text", "accent"),
+    ("badge_text", "p1"),
+    ("badge_text", "p2"),
+    ("badge_text", "p3"),
+    ("badge_text", "p4"),
+    ("vip_text", "vip"),
+    ("premium_text", "premium"),
+    ("wait_near", "surface"),
+    ("wait_breached", "surface"),
+    ("wait_near", "alternate"),
+    ("wait_breached", "alternate"),
+    ("chip_text", "chip"),
+    ("bubble_customer_text", "bubble_customer"),
+    ("bubble_bot_text", "bubble_bot"),
+    ("bubble_agent_text", "bubble_agent"),
+    ("bubble_system_text", "surface"),
+    ("button_text", "button"),
+    ("danger", "surface"),
+    ("warning", "surface"),
+    ("ok", "surface"),
+    ("text", "warning_soft"),
+    ("text", "danger_soft"),
+    ("disabled_text", "surface"),
+    ("text", "input"),
+    ("text", "hover"),
+    ("muted", "hover"),
 ]
 #: Marks that are not words (icons, sentiment shapes, presence dots): AA for UI parts is 3:1.
 MARK_PAIRS = [
-    ("sentiment_negative", "surface"), ("sentiment_positive", "surface"), ("sentiment_neutral", "surface"),
-    ("breach_bar", "surface"), ("available", "surface"), ("busy", "surface"), ("away", "surface"),
-    ("focus", "surface"), ("p1", "surface"), ("p4", "surface"), ("sentiment_negative", "selection"),
+    ("sentiment_negative", "surface"),
+    ("sentiment_positive", "surface"),
+    ("sentiment_neutral", "surface"),
+    ("breach_bar", "surface"),
+    ("available", "surface"),
+    ("busy", "surface"),
+    ("away", "surface"),
+    ("focus", "surface"),
+    ("p1", "surface"),
+    ("p4", "surface"),
+    ("sentiment_negative", "selection"),
 ]
 
 
@@ -46,14 +79,22 @@ def contrast(a: str, b: str) -> float:
 @pytest.mark.parametrize("name", ["light", "dark"])
 def test_text_pairs_meet_aa(name: str) -> None:
     theme = load_theme(name)
-    failures = [(f, b, round(contrast(theme.hex(f), theme.hex(b)), 2)) for f, b in TEXT_PAIRS if contrast(theme.hex(f), theme.hex(b)) < 4.5]
+    failures = [
+        (f, b, round(contrast(theme.hex(f), theme.hex(b)), 2))
+        for f, b in TEXT_PAIRS
+        if contrast(theme.hex(f), theme.hex(b)) < 4.5
+    ]
     assert failures == []
 
 
 @pytest.mark.parametrize("name", ["light", "dark"])
 def test_marks_meet_aa_for_graphics(name: str) -> None:
     theme = load_theme(name)
-    failures = [(f, b, round(contrast(theme.hex(f), theme.hex(b)), 2)) for f, b in MARK_PAIRS if contrast(theme.hex(f), theme.hex(b)) < 3.0]
+    failures = [
+        (f, b, round(contrast(theme.hex(f), theme.hex(b)), 2))
+        for f, b in MARK_PAIRS
+        if contrast(theme.hex(f), theme.hex(b)) < 3.0
+    ]
     assert failures == []
 
 
@@ -81,7 +122,18 @@ def test_every_icon_the_code_names_exists() -> None:
 
     source = "\n".join(p.read_text() for p in pathlib.Path(resource("..", "agent_desk", "ui")).glob("*.py"))
     names = set(re.findall(r'(?:icon|pixmap)\(\s*"([a-z_\-]+)"', source))
-    names |= {f"trigger-{t}" for t in ("explicit_request", "negative_sentiment", "repeated_failure", "sensitive_topic", "high_value", "multi_issue", "source_decision")}
+    names |= {
+        f"trigger-{t}"
+        for t in (
+            "explicit_request",
+            "negative_sentiment",
+            "repeated_failure",
+            "sensitive_topic",
+            "high_value",
+            "multi_issue",
+            "source_decision",
+        )
+    }
     names |= {"sync-pending", "attention", "online", "offline", "reconnecting", "agent-desk"}
     missing = sorted(n for n in names if not resource("icons", f"{n}.svg").is_file())
     assert missing == []

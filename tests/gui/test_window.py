@@ -60,7 +60,9 @@ def test_keyboard_moves_claims_and_resolves(desk: Desk) -> None:
     key(window.table, Qt.Key.Key_C)
     assert desk.engine.calls[-1][:2] == ("claim", ("a",))
     # The engine's optimistic change arrives: claimed by ana, pending sync.
-    desk.handoffs({**handoff(id="a", priority=1), "status": "claimed", "assignee": "ana", "_sync": "pending", "version": 2})
+    desk.handoffs(
+        {**handoff(id="a", priority=1), "status": "claimed", "assignee": "ana", "_sync": "pending", "version": 2}
+    )
     assert window.detail.handoff_id == "a"  # the detail keeps the claimed handoff
     assert "Pending sync" in window.detail.sync_label.text()
     key(window.table, Qt.Key.Key_R)
@@ -76,8 +78,10 @@ def test_keyboard_moves_claims_and_resolves(desk: Desk) -> None:
 
 def test_views_search_and_escape(desk: Desk) -> None:
     desk.handoffs(
-        handoff(id="w", name="Dana Whitfield"), handoff(id="m", status="claimed", assignee="ana", name="Omar Haddad"),
-        handoff(id="r", status="resolved", assignee="ana", resolved=150, name="Mei Chen"), reset=True,
+        handoff(id="w", name="Dana Whitfield"),
+        handoff(id="m", status="claimed", assignee="ana", name="Omar Haddad"),
+        handoff(id="r", status="resolved", assignee="ana", resolved=150, name="Mei Chen"),
+        reset=True,
     )
     window = desk.window
     window.table.setFocus()
@@ -113,7 +117,11 @@ def test_connection_state_is_always_in_words(desk: Desk) -> None:
     window = desk.window
     assert window.connection_indicator.label.text() == "Online · synced"
     assert window.sync_summary.text() == "All changes synced"
-    desk.status(ConnectionStatus(Link.RECONNECTING, retry_in_s=4.2, pending=2, reason="The hub cannot be reached (connection refused)."))
+    desk.status(
+        ConnectionStatus(
+            Link.RECONNECTING, retry_in_s=4.2, pending=2, reason="The hub cannot be reached (connection refused)."
+        )
+    )
     assert window.connection_indicator.label.text() == "Reconnecting in 5 s"
     assert window.sync_summary.text() == "2 changes waiting to sync · reconnecting in 5 s"
     assert "connection refused" in window.connection_indicator.toolTip()
@@ -155,14 +163,29 @@ def test_detail_follows_the_transcript_live(desk: Desk) -> None:
     desk.handoffs(item, reset=True)
     desk.window.open_handoff("live")
     assert desk.window.detail.transcript_model.rowCount() == 2
-    grown = {**item, "version": 2, "transcript": [*item["transcript"], {"index": 2, "role": "customer", "text": "Hello?", "at": "2026-11-20T10:00:30Z", "sentiment": 0.0}]}
+    grown = {
+        **item,
+        "version": 2,
+        "transcript": [
+            *item["transcript"],
+            {"index": 2, "role": "customer", "text": "Hello?", "at": "2026-11-20T10:00:30Z", "sentiment": 0.0},
+        ],
+    }
     desk.handoffs(grown)
     assert desk.window.detail.transcript_model.rowCount() == 3
 
 
 def test_attention_items_can_be_acted_on(desk: Desk) -> None:
     desk.handoffs(handoff(id="h1", name="Dana Whitfield"), reset=True)
-    item = AttentionItem("r9", "resolve", "h1", "not_assignee", "It was reassigned meanwhile.", {"outcome": {"resolution": "resolved", "csat": 4}}, "2026-11-20T10:05:00Z")
+    item = AttentionItem(
+        "r9",
+        "resolve",
+        "h1",
+        "not_assignee",
+        "It was reassigned meanwhile.",
+        {"outcome": {"resolution": "resolved", "csat": 4}},
+        "2026-11-20T10:05:00Z",
+    )
     with desk.qtbot.waitSignal(desk.app.bridge.attentionChanged, timeout=WAIT_MS):
         desk.engine.report("on_attention", (item,))
     window = desk.window
@@ -183,7 +206,10 @@ def test_attention_items_can_be_acted_on(desk: Desk) -> None:
 def test_lead_sees_agents_reassigns_and_fetches_metrics(qtbot: Any, settings: Any) -> None:
     desk = make_desk(qtbot, settings)
     desk.app.start_direct("ws://127.0.0.1:1", "lea", "token")
-    team = (UserInfo("ana", "Ana", "agent", ("billing",), presence="available", active=1), UserInfo("ben", "Ben", "agent", presence="away"))
+    team = (
+        UserInfo("ana", "Ana", "agent", ("billing",), presence="available", active=1),
+        UserInfo("ben", "Ben", "agent", presence="away"),
+    )
     desk.online()
     desk.session(session("lea", "lead", (), team))
     desk.handoffs(handoff(id="h1", queue="billing"), reset=True)
@@ -206,7 +232,19 @@ def test_lead_sees_agents_reassigns_and_fetches_metrics(qtbot: Any, settings: An
     assert desk.engine.calls[-1][0] == "request_metrics"
     request_id = f"r{len(desk.engine.calls)}"
     with qtbot.waitSignal(desk.app.bridge.metricsReady, timeout=WAIT_MS):
-        desk.engine.report("on_metrics", request_id, {"handoffs": 9, "handoff_rate": 0.25, "csat_avg": 4.5, "csat_count": 2, "by_queue": {"billing": {"handoffs": 9}}, "by_trigger": {}}, None)
+        desk.engine.report(
+            "on_metrics",
+            request_id,
+            {
+                "handoffs": 9,
+                "handoff_rate": 0.25,
+                "csat_avg": 4.5,
+                "csat_count": 2,
+                "by_queue": {"billing": {"handoffs": 9}},
+                "by_trigger": {},
+            },
+            None,
+        )
     assert window.metrics_panel.cards["handoff_rate"].value.text() == "25%"
     assert window.metrics_panel.cards["csat"].value.text() == "4.5"
     assert window.metrics_panel.by_queue.rowCount() == 1
@@ -251,7 +289,16 @@ def test_tab_order_runs_from_search_to_queue_to_detail(desk: Desk) -> None:
         widget = widget.nextInFocusChain()
         if widget is window.search:
             break
-    wanted = [window.search, window.presence, window.sidebar.views, window.sidebar.queues, window.tier, window.table, window.detail.transcript, window.detail.claim_button]
+    wanted = [
+        window.search,
+        window.presence,
+        window.sidebar.views,
+        window.sidebar.queues,
+        window.tier,
+        window.table,
+        window.detail.transcript,
+        window.detail.claim_button,
+    ]
     positions = [chain.index(w) for w in wanted]
     assert positions == sorted(positions)
 
@@ -269,7 +316,18 @@ def test_resolve_dialog_records_every_field(qtbot: Any) -> None:
     recorded: list[tuple[str, dict[str, Any]]] = []
     dialog.recorded.connect(lambda h, o: recorded.append((h, o)))
     QTest.keyClick(dialog.resolution, Qt.Key.Key_Return)
-    assert recorded == [("h", {"resolution": "follow_up", "csat": 3, "disposition": "refund issued", "notes": "Called back; refund in 3 days", "escalation_feedback": "late"})]
+    assert recorded == [
+        (
+            "h",
+            {
+                "resolution": "follow_up",
+                "csat": 3,
+                "disposition": "refund issued",
+                "notes": "Called back; refund in 3 days",
+                "escalation_feedback": "late",
+            },
+        )
+    ]
     assert dialog.result() == QDialog.DialogCode.Accepted
 
 
@@ -307,14 +365,26 @@ def test_an_agent_can_only_transfer_to_a_queue(desk: Desk) -> None:
 
 def test_the_chips_beside_the_brief_never_contradict_it(desk: Desk) -> None:
     """A calm brief gets no "negative" chip; a negative-sentiment reason shows its own reading."""
-    calm = handoff(id="calm", brief="Priya Raman (VIP) wants to cancel; customer is calm.",
-                   sentiment={"compound": -0.2, "trend": 0.0},
-                   reasons=[{"trigger": "sensitive_topic", "topic": "cancellation", "detail": "Cancellation",
-                             "score": 0.91, "message_index": 0}])
-    upset = handoff(id="upset", brief="Omar Haddad is angry about a late parcel.",
-                    sentiment={"compound": 0.1, "trend": 0.4},
-                    reasons=[{"trigger": "negative_sentiment", "detail": "Angry", "score": -0.72,
-                              "message_index": 0}])
+    calm = handoff(
+        id="calm",
+        brief="Priya Raman (VIP) wants to cancel; customer is calm.",
+        sentiment={"compound": -0.2, "trend": 0.0},
+        reasons=[
+            {
+                "trigger": "sensitive_topic",
+                "topic": "cancellation",
+                "detail": "Cancellation",
+                "score": 0.91,
+                "message_index": 0,
+            }
+        ],
+    )
+    upset = handoff(
+        id="upset",
+        brief="Omar Haddad is angry about a late parcel.",
+        sentiment={"compound": 0.1, "trend": 0.4},
+        reasons=[{"trigger": "negative_sentiment", "detail": "Angry", "score": -0.72, "message_index": 0}],
+    )
     desk.handoffs(calm, upset, reset=True)
 
     def chips() -> set[str]:

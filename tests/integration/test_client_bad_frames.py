@@ -36,9 +36,7 @@ HELLO = {
 
 
 def event(seq: int, kind: str, data: dict[str, Any]) -> str:
-    return encode(
-        {"type": "event", "seq": seq, "kind": kind, "at": "2026-11-20T10:00:01.000Z", "data": data}
-    )
+    return encode({"type": "event", "seq": seq, "kind": kind, "at": "2026-11-20T10:00:01.000Z", "data": data})
 
 
 class ScriptedHub:
@@ -83,9 +81,7 @@ async def scripted() -> AsyncIterator[Any]:
         await server.wait_closed()
 
 
-async def test_broken_frames_in_a_burst_are_skipped_and_every_good_event_is_applied(
-    scripted, engine_factory, caplog
-):
+async def test_broken_frames_in_a_burst_are_skipped_and_every_good_event_is_applied(scripted, engine_factory, caplog):
     caplog.set_level(logging.WARNING, logger="agent_desk.client")
     first, second = make_handoff(1), make_handoff(2)
     message = {

@@ -62,12 +62,8 @@ async def test_claim_then_resolve_shows_pending_at_once_then_synced(hub, engine_
     await seen.until_online()
     request_id = engine.claim(handoff_id)
     assert request_id
-    await seen.wait_for(
-        lambda: (h := seen.handoff(handoff_id)) is not None and h["status"] == "claimed"
-    )
-    await seen.wait_for(
-        lambda: seen.handoff(handoff_id)["_sync"] == SyncState.SYNCED, what="claim synced"
-    )
+    await seen.wait_for(lambda: (h := seen.handoff(handoff_id)) is not None and h["status"] == "claimed")
+    await seen.wait_for(lambda: seen.handoff(handoff_id)["_sync"] == SyncState.SYNCED, what="claim synced")
     assert seen.handoff(handoff_id)["assignee"] == "ana"
     engine.resolve(handoff_id, OUTCOME)
     await processed(engine)
@@ -79,9 +75,7 @@ async def test_claim_then_resolve_shows_pending_at_once_then_synced(hub, engine_
     assert seen.attention == ()
 
 
-async def test_a_lost_claim_race_ends_in_attention_with_the_hubs_state(
-    hub, engine_factory, proxy_factory
-):
+async def test_a_lost_claim_race_ends_in_attention_with_the_hubs_state(hub, engine_factory, proxy_factory):
     bot = await hub.peer("bot")
     handoff_id = await escalate(bot)
     proxy = await proxy_factory(hub.hub.port)
@@ -113,9 +107,7 @@ async def until_sent(engine, request_id: str) -> None:
     raise AssertionError("the request was never sent")
 
 
-async def test_a_new_claim_is_refused_at_once_while_offline_but_resolve_is_recorded(
-    hub, engine_factory, proxy_factory
-):
+async def test_a_new_claim_is_refused_at_once_while_offline_but_resolve_is_recorded(hub, engine_factory, proxy_factory):
     bot = await hub.peer("bot")
     mine, other = await escalate(bot), await escalate(bot)
     proxy = await proxy_factory(hub.hub.port)
@@ -130,9 +122,7 @@ async def test_a_new_claim_is_refused_at_once_while_offline_but_resolve_is_recor
     assert engine.claim(other) is None
     await seen.wait_for(lambda: any("offline" in n for n in seen.notices), what="refusal notice")
     engine.resolve(mine, OUTCOME)
-    await seen.wait_for(
-        lambda: seen.handoff(mine)["status"] == "resolved" and seen.status.pending == 1
-    )
+    await seen.wait_for(lambda: seen.handoff(mine)["status"] == "resolved" and seen.status.pending == 1)
     await proxy.unblock()
     engine.reconnect_now()
     await seen.until_synced()
@@ -157,9 +147,7 @@ async def test_200_outcomes_recorded_offline_are_all_synced_after_reconnecting(
     await proxy.block()
     await seen.wait_for(lambda: not seen.online)
     for n, handoff_id in enumerate(ids):
-        engine.resolve(
-            handoff_id, {"resolution": "resolved", "csat": 1 + n % 5, "notes": f"case {n}"}
-        )
+        engine.resolve(handoff_id, {"resolution": "resolved", "csat": 1 + n % 5, "notes": f"case {n}"})
     await seen.wait_for(lambda: seen.status.pending == 200, what="200 pending")
     assert all(seen.handoff(h)["status"] == "resolved" for h in ids)
     await proxy.unblock()
@@ -191,9 +179,7 @@ async def test_rate_limited_requests_are_retried_until_they_pass(hub_factory, en
     assert seen.attention == ()
 
 
-async def test_dropping_the_connection_mid_stream_misses_and_repeats_nothing(
-    hub, engine_factory, proxy_factory
-):
+async def test_dropping_the_connection_mid_stream_misses_and_repeats_nothing(hub, engine_factory, proxy_factory):
     proxy = await proxy_factory(hub.hub.port)
     engine, seen = await engine_factory(proxy.url, "ana", hub.tokens["ana"])
     await seen.until_online()
@@ -210,17 +196,12 @@ async def test_dropping_the_connection_mid_stream_misses_and_repeats_nothing(
     await seen.until_online()
     expected = await hub_view(hub, "ana")
     await seen.wait_for(
-        lambda: (
-            {k: v["version"] for k, v in seen.view.items()}
-            == {k: v["version"] for k, v in expected.items()}
-        ),
+        lambda: {k: v["version"] for k, v in seen.view.items()} == {k: v["version"] for k, v in expected.items()},
         what="the hub's view",
     )
     assert len(expected) == 30
     cached = await held(engine)
-    assert {k: v["version"] for k, v in cached.items()} == {
-        k: v["version"] for k, v in expected.items()
-    }
+    assert {k: v["version"] for k, v in cached.items()} == {k: v["version"] for k, v in expected.items()}
     upserts = [(h["id"], h["version"]) for d in seen.deltas if not d.reset for h in d.upserts]
     assert len(upserts) == len(set(upserts)), "an event was applied twice"
     assert sum(1 for d in seen.deltas if d.reset) == 2  # the cache at start, the first snapshot
@@ -237,9 +218,7 @@ async def test_a_revoked_token_stops_the_engine_with_a_reason(hub_factory, engin
 
 
 async def test_an_unknown_token_stops_at_once_and_says_to_sign_in(hub, engine_factory):
-    engine, seen = await engine_factory(
-        hub.url, "ana", "adk_not-a-real-token-000000000000000000000"
-    )
+    engine, seen = await engine_factory(hub.url, "ana", "adk_not-a-real-token-000000000000000000000")
     await seen.wait_for(lambda: seen.link is Link.OFFLINE)
     assert seen.status.final and "sign in again" in seen.status.reason
     assert engine.claim("h_x") is None
@@ -277,9 +256,7 @@ async def test_presence_changes_show_at_once_and_reach_the_hub(hub, engine_facto
     assert users["ana"].presence == "busy"
 
 
-async def test_wss_with_a_trusted_ca_file_and_refusal_without_it(
-    hub_factory, engine_factory, tmp_path
-):
+async def test_wss_with_a_trusted_ca_file_and_refusal_without_it(hub_factory, engine_factory, tmp_path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     await asyncio.to_thread(
         subprocess.run,
@@ -309,9 +286,7 @@ async def test_wss_with_a_trusted_ca_file_and_refusal_without_it(
     url = f"wss://127.0.0.1:{running.hub.port}"
     _, seen = await engine_factory(url, "ana", running.tokens["ana"], ca_file=cert)
     await seen.until_online()
-    _, refused = await engine_factory(
-        url, "ana", running.tokens["ana"], cache_dir=tmp_path / "other"
-    )
+    _, refused = await engine_factory(url, "ana", running.tokens["ana"], cache_dir=tmp_path / "other")
     await refused.wait_for(lambda: refused.link is Link.RECONNECTING)
     assert "certificate" in refused.status.reason
 

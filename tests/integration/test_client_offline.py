@@ -29,10 +29,7 @@ async def test_a_resolve_queued_for_a_handoff_reassigned_meanwhile_ends_in_needs
     await seen.until_online()
     engine.claim(handoff_id)
     await seen.wait_for(
-        lambda: (
-            seen.handoff(handoff_id)["_sync"] == SyncState.SYNCED
-            and seen.handoff(handoff_id)["assignee"] == "ana"
-        )
+        lambda: seen.handoff(handoff_id)["_sync"] == SyncState.SYNCED and seen.handoff(handoff_id)["assignee"] == "ana"
     )
     await proxy.block()
     await seen.wait_for(lambda: not seen.online)
@@ -58,27 +55,20 @@ async def test_a_resolve_queued_for_a_handoff_reassigned_meanwhile_ends_in_needs
     assert [i.request_id for i in seen.attention] == [request_id]
 
 
-async def test_a_full_disk_is_reported_and_the_outcome_still_reaches_the_hub_once(
-    hub, engine_factory
-):
+async def test_a_full_disk_is_reported_and_the_outcome_still_reaches_the_hub_once(hub, engine_factory):
     bot = await hub.peer("bot")
     handoff_id = await escalate(bot)
     engine, seen = await engine_factory(hub.url, "ana", hub.tokens["ana"], storage_retry_s=0.1)
     await seen.until_online()
     engine.claim(handoff_id)
     await seen.wait_for(
-        lambda: (
-            seen.handoff(handoff_id)["_sync"] == SyncState.SYNCED
-            and seen.handoff(handoff_id)["assignee"] == "ana"
-        )
+        lambda: seen.handoff(handoff_id)["_sync"] == SyncState.SYNCED and seen.handoff(handoff_id)["assignee"] == "ana"
     )
     await call_engine(engine, lambda: engine._cache.limit_pages(0))
     outcome = {"resolution": "resolved", "csat": 5, "notes": "n" * 9000}
     engine.resolve(handoff_id, outcome)
     await seen.wait_for(lambda: any("could not be saved to disk" in n for n in seen.notices))
-    await seen.wait_for(
-        lambda: seen.status.reason is not None and "disk is full" in seen.status.reason
-    )
+    await seen.wait_for(lambda: seen.status.reason is not None and "disk is full" in seen.status.reason)
     assert seen.handoff(handoff_id)["status"] == "resolved"
     # the hub accepted it, but its answer cannot be stored: the engine says so and retries
     await seen.wait_for(lambda: seen.link is Link.RECONNECTING)
@@ -106,9 +96,6 @@ async def test_a_lead_sees_presence_and_can_reassign_to_a_user(hub, engine_facto
     engine.reassign(handoff_id, to_user="tom")
     await processed(engine)
     await seen.wait_for(
-        lambda: (
-            seen.handoff(handoff_id)["assignee"] == "tom"
-            and seen.handoff(handoff_id)["_sync"] == SyncState.SYNCED
-        )
+        lambda: seen.handoff(handoff_id)["assignee"] == "tom" and seen.handoff(handoff_id)["_sync"] == SyncState.SYNCED
     )
     await asyncio.sleep(0)  # let the hub finish fanning out before the fixture stops it

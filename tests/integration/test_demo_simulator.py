@@ -8,8 +8,17 @@ from collections import Counter
 from agent_desk.demo.scenarios import CUSTOMERS, SCENARIOS, make_conversation
 from agent_desk.demo.simulator import Simulator, SourceClient
 
-STAYS_WITH_THE_BOT = ("order_status", "password_reset", "faq_hours", "mild_annoyance_solved", "cancel_an_order",
-                      "one_failed_step_then_fixed", "german_status", "spanish_faq", "vip_routine")
+STAYS_WITH_THE_BOT = (
+    "order_status",
+    "password_reset",
+    "faq_hours",
+    "mild_annoyance_solved",
+    "cancel_an_order",
+    "one_failed_step_then_fixed",
+    "german_status",
+    "spanish_faq",
+    "vip_routine",
+)
 
 
 async def test_simulated_conversations_are_triaged_live(hub):
@@ -39,8 +48,19 @@ async def test_simulated_conversations_are_triaged_live(hub):
     # The bot really tried before handing over: where it had a go first, the handoff shows what it
     # tried (a billing dispute, a privacy request or a bereavement goes to a person at once).
     tried = {played[h["conversation_id"]][0].scenario.name: h["attempts"] for h in created.values()}
-    assert [name for name in ("loop", "two_failed_steps", "italian_failed", "explicit_request", "angry_delivery",
-                              "quote_request", "vip_outage") if not tried[name]] == []
+    assert [
+        name
+        for name in (
+            "loop",
+            "two_failed_steps",
+            "italian_failed",
+            "explicit_request",
+            "angry_delivery",
+            "quote_request",
+            "vip_outage",
+        )
+        if not tried[name]
+    ] == []
     assert len(tried["loop"]) == 2 and sum(map(bool, tried.values())) >= len(created) / 2
     # Each kind of case gets the urgency it deserves.
     by_name = {played[h["conversation_id"]][0].scenario.name: h["priority"] for h in created.values()}
@@ -52,8 +72,16 @@ async def test_simulated_conversations_are_triaged_live(hub):
 
 def test_the_floor_has_a_realistic_priority_mix():
     """Weighted by how often each scenario plays, priority 1 is rare and 3 the most common."""
-    expected = {"product_defect_safety": 1, "legal_threat": 1, "vip_leaving": 1, "billing_dispute": 2,
-                "spanish_billing": 2, "privacy_request": 2, "bereaved": 2, "quote_request": 4}
+    expected = {
+        "product_defect_safety": 1,
+        "legal_threat": 1,
+        "vip_leaving": 1,
+        "billing_dispute": 2,
+        "spanish_billing": 2,
+        "privacy_request": 2,
+        "bereaved": 2,
+        "quote_request": 4,
+    }
     weights: Counter[int] = Counter()
     for scenario in SCENARIOS:
         if scenario.name in STAYS_WITH_THE_BOT:

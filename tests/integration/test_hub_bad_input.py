@@ -81,8 +81,7 @@ async def test_sizes_beyond_the_limits_are_invalid(hub):
     too_big = await bot.call("escalate", **escalate_body(messages=[message("y" * 9_000)] * 60))
     assert too_big["code"] == "invalid" and "512 KiB" in too_big["message"]
     conv = {"id": "grow", "started_at": "2026-11-20T10:00:00Z"}
-    esc = await bot.call("escalate", **escalate_body("grow", queue="billing",
-                                                     messages=[message("z" * 9_000)] * 57))
+    esc = await bot.call("escalate", **escalate_body("grow", queue="billing", messages=[message("z" * 9_000)] * 57))
     assert esc["ok"]
     over = None
     for _ in range(5):
@@ -107,8 +106,20 @@ request_values = st.recursive(
     max_leaves=12,
 )
 request_types = st.sampled_from(
-    ["claim", "release", "resolve", "reassign", "presence", "metrics", "escalate", "observe",
-     "end", "status", "resume", "bogus"]
+    [
+        "claim",
+        "release",
+        "resolve",
+        "reassign",
+        "presence",
+        "metrics",
+        "escalate",
+        "observe",
+        "end",
+        "status",
+        "resume",
+        "bogus",
+    ]
 )
 
 
@@ -119,11 +130,37 @@ async def test_generated_payloads_all_get_answers_and_no_traceback(hub, caplog):
     frames: list[dict] = []
 
     @settings(max_examples=150, suppress_health_check=list(HealthCheck), deadline=None)
-    @given(kind=request_types, fields=st.dictionaries(st.sampled_from(
-        ["handoff_id", "outcome", "to_user", "to_queue", "status", "since", "until", "conversation",
-         "customer", "message", "attempt", "attempts", "priority", "queue", "reasons", "brief",
-         "conversation_id", "resolved_by_bot", "expected_version", "category"]), request_values,
-        max_size=6))
+    @given(
+        kind=request_types,
+        fields=st.dictionaries(
+            st.sampled_from(
+                [
+                    "handoff_id",
+                    "outcome",
+                    "to_user",
+                    "to_queue",
+                    "status",
+                    "since",
+                    "until",
+                    "conversation",
+                    "customer",
+                    "message",
+                    "attempt",
+                    "attempts",
+                    "priority",
+                    "queue",
+                    "reasons",
+                    "brief",
+                    "conversation_id",
+                    "resolved_by_bot",
+                    "expected_version",
+                    "category",
+                ]
+            ),
+            request_values,
+            max_size=6,
+        ),
+    )
     def collect(kind, fields):
         frames.append({**fields, "type": kind, "id": rid()})
 
@@ -131,11 +168,18 @@ async def test_generated_payloads_all_get_answers_and_no_traceback(hub, caplog):
     with caplog.at_level(logging.WARNING, logger="agent_desk"):
         for i, frame in enumerate(frames):
             peer = bot if i % 2 else lea
-            result = await peer.call(frame["type"], request_id=frame["id"],
-                                     **{k: v for k, v in frame.items() if k not in ("type", "id")})
+            result = await peer.call(
+                frame["type"], request_id=frame["id"], **{k: v for k, v in frame.items() if k not in ("type", "id")}
+            )
             assert result["type"] == "result"
             assert result["ok"] or result["code"] in {
-                "invalid", "unknown_type", "not_found", "conflict", "forbidden", "not_assignee"}
+                "invalid",
+                "unknown_type",
+                "not_found",
+                "conflict",
+                "forbidden",
+                "not_assignee",
+            }
             if peer.ws.close_code is not None:  # 4008 for too many rejections: open a new one
                 break
             if i % 15 == 14:  # stay under the bad-frame limit with fresh connections

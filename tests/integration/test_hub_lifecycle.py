@@ -9,6 +9,7 @@ import os
 import sqlite3
 
 import pytest
+from websockets.exceptions import InvalidStatus
 
 from agent_desk.hub import db
 from agent_desk.hub.models import SCHEMA_VERSION
@@ -21,9 +22,11 @@ async def test_a_peer_that_never_answers_pings_is_closed(hub_factory):
     reader, writer = await asyncio.open_connection("127.0.0.1", running.hub.port)
     key = base64.b64encode(os.urandom(16)).decode()
     writer.write(
-        (f"GET /v1/agent HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-         f"Authorization: Bearer {token}\r\n\r\n").encode()
+        (
+            f"GET /v1/agent HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Authorization: Bearer {token}\r\n\r\n"
+        ).encode()
     )
     await writer.drain()
     status = await asyncio.wait_for(reader.readline(), 5)
@@ -66,8 +69,9 @@ async def test_tokens_never_reach_the_log(hub, caplog):
         await ana.close()
         from tests.support.peers import Peer
 
-        with pytest.raises(Exception):
+        with pytest.raises(InvalidStatus) as refused:
             await Peer.open(hub.url, "adk_not-a-real-token")
+        assert refused.value.response.status_code == 401
     hub_records = [r for r in caplog.records if r.name.startswith("agent_desk")]
     assert any("Authorization" in r.getMessage() for r in hub_records)  # headers were logged...
     logged = "\n".join(r.getMessage() for r in hub_records)

@@ -38,8 +38,7 @@ async def day(hub_factory):
 
     async def escalate(at: float, started: float, queue: str, priority: int, triggers: list[str]) -> str:
         clock.at(at)
-        body = escalate_body(queue=queue, priority=priority,
-                             reasons=[{"trigger": tr, "detail": tr} for tr in triggers])
+        body = escalate_body(queue=queue, priority=priority, reasons=[{"trigger": tr, "detail": tr} for tr in triggers])
         body["conversation"]["started_at"] = t(started)
         result = await bot.call("escalate", **body)
         assert result["ok"], result
@@ -62,8 +61,9 @@ async def day(hub_factory):
     for index, resolved in enumerate([True, True, False]):  # three the bot saw through to the end
         clock.at(40)
         conv = {"id": f"bot-only-{index}", "started_at": t(35)}
-        observed = await bot.call("observe", conversation=conv,
-                                  message=message("What are your opening hours?", at=t(36)))
+        observed = await bot.call(
+            "observe", conversation=conv, message=message("What are your opening hours?", at=t(36))
+        )
         assert observed["data"]["escalated"] is False
         assert (await bot.call("end", conversation_id=conv["id"], resolved_by_bot=resolved))["ok"]
     # Outside the window: escalated two days earlier.

@@ -199,15 +199,20 @@ async def test_observe_escalates_when_triage_says_so_then_streams_messages(hub):
     lea = await hub.peer("lea")
     conv = {"id": "live-1", "started_at": "2026-11-20T10:00:00Z", "language": "en"}
     customer = {"id": "c-9", "name": "Omar Haddad", "tier": "standard"}
-    calm = await bot.call("observe", conversation=conv, customer=customer,
-                          message=message("Where is my order #A-5531?", at="2026-11-20T10:00:01Z"))
+    calm = await bot.call(
+        "observe",
+        conversation=conv,
+        customer=customer,
+        message=message("Where is my order #A-5531?", at="2026-11-20T10:00:01Z"),
+    )
     assert calm["ok"] and calm["data"] == {"escalated": False}
-    await bot.call("observe", conversation=conv,
-                   message=message("It is out for delivery today.", "bot", "2026-11-20T10:00:02Z"))
+    await bot.call(
+        "observe", conversation=conv, message=message("It is out for delivery today.", "bot", "2026-11-20T10:00:02Z")
+    )
     angry = await bot.call(
-        "observe", conversation=conv,
-        message=message("This is useless. Let me talk to a real person right now!",
-                        at="2026-11-20T10:00:30Z"),
+        "observe",
+        conversation=conv,
+        message=message("This is useless. Let me talk to a real person right now!", at="2026-11-20T10:00:30Z"),
     )
     assert angry["data"]["escalated"] is True
     triggers = {r["trigger"] for r in angry["data"]["reasons"]}
@@ -215,10 +220,11 @@ async def test_observe_escalates_when_triage_says_so_then_streams_messages(hub):
     created = await lea.next_event("handoff.created")
     handoff = created["data"]
     assert handoff["id"] == angry["data"]["handoff_id"]
-    assert [m["text"] for m in handoff["transcript"]][0] == "Where is my order #A-5531?"
+    assert handoff["transcript"][0]["text"] == "Where is my order #A-5531?"
     assert handoff["customer"]["name"] == "Omar Haddad" and handoff["brief"]
-    more = await bot.call("observe", conversation=conv,
-                          message=message("ok, I will wait here.", at="2026-11-20T10:01:00Z"))
+    more = await bot.call(
+        "observe", conversation=conv, message=message("ok, I will wait here.", at="2026-11-20T10:01:00Z")
+    )
     assert more["data"]["escalated"] is True
     # The message joins the handoff: as message.added, or within handoff.updated when triage,
     # judging the conversation again, changed more than the transcript.
@@ -237,8 +243,9 @@ async def test_observe_escalates_when_triage_says_so_then_streams_messages(hub):
 async def test_end_and_status_of_a_conversation_the_bot_resolved(hub):
     bot = await hub.peer("bot")
     conv = {"id": "faq-1", "started_at": "2026-11-20T10:00:00Z"}
-    await bot.call("observe", conversation=conv,
-                   message=message("What are your opening hours?", at="2026-11-20T10:00:01Z"))
+    await bot.call(
+        "observe", conversation=conv, message=message("What are your opening hours?", at="2026-11-20T10:00:01Z")
+    )
     assert (await bot.call("status", conversation_id="faq-1"))["data"] == {"escalated": False}
     ended = await bot.call("end", conversation_id="faq-1", resolved_by_bot=True)
     assert ended["ok"]
@@ -256,9 +263,15 @@ async def test_escalate_fills_priority_queue_reasons_and_brief_from_triage(hub):
     # A disputed double charge: priority 2, whatever the tier; a VIP's goes to the vip queue.
     assert data["queue"] == "vip" and data["priority"] == 2
     assert data["reasons"] and data["brief"].endswith(".") and len(data["brief"]) <= 160
-    given = await bot.call("escalate", **escalate_body(
-        queue="technical", priority=4, brief="Given brief.",
-        reasons=[{"trigger": "source_decision", "detail": "bot gave up"}]))
+    given = await bot.call(
+        "escalate",
+        **escalate_body(
+            queue="technical",
+            priority=4,
+            brief="Given brief.",
+            reasons=[{"trigger": "source_decision", "detail": "bot gave up"}],
+        ),
+    )
     assert given["data"]["queue"] == "technical" and given["data"]["priority"] == 4
     assert given["data"]["brief"] == "Given brief."
     assert given["data"]["reasons"] == [{"trigger": "source_decision", "detail": "bot gave up"}]
@@ -282,8 +295,7 @@ async def test_requests_in_flight_take_effect_in_order_and_fail_alone(hub):
         sent.append((request_id, conversation_id))
         await bot.send({"type": "escalate", "id": request_id, **escalate_body(conversation_id, queue="billing")})
         if i == 12:
-            await bot.send({"type": "end", "id": "end-unknown", "conversation_id": "nope",
-                            "resolved_by_bot": True})
+            await bot.send({"type": "end", "id": "end-unknown", "conversation_id": "nope", "resolved_by_bot": True})
             await bot.send({"type": "escalate", "id": sent[0][0], **escalate_body(sent[0][1], queue="billing")})
     results = {}
     while len(results) < 31:

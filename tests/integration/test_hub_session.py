@@ -35,8 +35,7 @@ async def test_no_resume_in_time_closes_4009(hub_factory):
 
 async def test_unsupported_protocol_closes_4010(hub):
     ana = await hub.peer("ana", resume=False)
-    await ana.send({"type": "resume", "id": rid(), "protocol": 2, "client_id": "x",
-                    "epoch": None, "last_seq": None})
+    await ana.send({"type": "resume", "id": rid(), "protocol": 2, "client_id": "x", "epoch": None, "last_seq": None})
     assert await ana.closed() == 4010
 
 
@@ -126,8 +125,9 @@ async def test_events_during_a_resume_are_neither_lost_nor_duplicated(hub):
     bot = await hub.peer("bot")
     ana = await Peer.open(hub.url, hub.tokens["ana"], resume=False)
     resume_id = rid()
-    await ana.send({"type": "resume", "id": resume_id, "protocol": 1, "client_id": "c",
-                    "epoch": None, "last_seq": None})
+    await ana.send(
+        {"type": "resume", "id": resume_id, "protocol": 1, "client_id": "c", "epoch": None, "last_seq": None}
+    )
     for _ in range(10):  # escalations racing the snapshot
         await bot.send({"type": "escalate", "id": rid(), **escalate_body(queue="billing")})
     created_ids = set()

@@ -29,8 +29,11 @@ async def play(bot: Peer, case: Case) -> int | None:
         customer["lifetime_value"] = case.customer.lifetime_value
     escalated_at = None
     for index, (msg, attempt) in enumerate(case.turns()):
-        fields = {"conversation": conversation(case), "customer": customer,
-                  "message": {"role": msg.role, "text": msg.text, "at": msg.at}}
+        fields = {
+            "conversation": conversation(case),
+            "customer": customer,
+            "message": {"role": msg.role, "text": msg.text, "at": msg.at},
+        }
         if attempt is not None:
             fields["attempt"] = {"step": attempt.step, "result": attempt.result, "at": attempt.at}
         result = await bot.call("observe", **fields)
@@ -46,9 +49,7 @@ async def test_the_hub_decides_as_triage_explain_on_every_test_conversation(hub)
     bot = await hub.peer("bot")
     hub_at = {case.id: await play(bot, case) for case in cases}
     lea = await hub.peer("lea")  # its snapshot holds every handoff as the hub left it
-    handoffs = {
-        h["conversation_id"]: h for f in lea.sync["frames"] if f["type"] == "snapshot" for h in f["handoffs"]
-    }
+    handoffs = {h["conversation_id"]: h for f in lea.sync["frames"] if f["type"] == "snapshot" for h in f["handoffs"]}
     triage = Triage()
     escalated = 0
     for case in cases:
@@ -64,10 +65,12 @@ async def test_the_hub_decides_as_triage_explain_on_every_test_conversation(hub)
         # Priority and reasons as they stand after every message; queue as when it escalated.
         assert handoff["priority"] == decision.priority, case.id
         assert {(r["trigger"], r.get("topic")) for r in handoff["reasons"]} == {
-            (r.trigger, r.topic) for r in decision.reasons}, case.id
+            (r.trigger, r.topic) for r in decision.reasons
+        }, case.id
         at_handoff, _ = explain(triage, case.customer, case.language, turns[: session.escalated_at_message + 1])
-        assert (handoff["queue"], handoff["category"]) == (at_handoff.decision.queue,
-                                                           at_handoff.decision.category), case.id
+        assert (handoff["queue"], handoff["category"]) == (at_handoff.decision.queue, at_handoff.decision.category), (
+            case.id
+        )
     assert escalated >= len(cases) // 3
 
 
@@ -85,19 +88,27 @@ async def test_a_waiting_handoff_is_judged_again_and_its_priority_rises(marked_h
     lea = await marked_hub.peer("lea")
     conv = {"id": "quote-1", "started_at": "2026-11-20T10:00:00Z", "language": "en"}
     customer = {"id": "c-4", "name": "Greta Lindqvist", "tier": "standard"}
-    await bot.call("observe", conversation=conv, customer=customer,
-                   message=message("we would like a quote for 200 mugs", at="2026-11-20T10:00:01Z"))
-    await bot.call("observe", conversation=conv,
-                   message=message("Our sales team prepares quotes.", "bot", "2026-11-20T10:00:03Z"))
-    calm = await bot.call("observe", conversation=conv,
-                          message=message("could a PERSON from sales call me?", at="2026-11-20T10:00:40Z"))
+    await bot.call(
+        "observe",
+        conversation=conv,
+        customer=customer,
+        message=message("we would like a quote for 200 mugs", at="2026-11-20T10:00:01Z"),
+    )
+    await bot.call(
+        "observe", conversation=conv, message=message("Our sales team prepares quotes.", "bot", "2026-11-20T10:00:03Z")
+    )
+    calm = await bot.call(
+        "observe", conversation=conv, message=message("could a PERSON from sales call me?", at="2026-11-20T10:00:40Z")
+    )
     assert calm["data"]["escalated"] is True
     created = (await lea.next_event("handoff.created"))["data"]
     assert created["priority"] == 4 and "customer is calm and wants a person" in created["brief"]
 
-    angry = await bot.call("observe", conversation=conv,
-                           message=message("NOBODY CALLED. I AM FURIOUS, GET ME A REAL PERSON NOW",
-                                           at="2026-11-20T11:30:00Z"))
+    angry = await bot.call(
+        "observe",
+        conversation=conv,
+        message=message("NOBODY CALLED. I AM FURIOUS, GET ME A REAL PERSON NOW", at="2026-11-20T11:30:00Z"),
+    )
     assert angry["ok"] and angry["data"]["escalated"] is True
     updated = (await lea.next_event("handoff.updated"))["data"]
     assert updated["id"] == created["id"] and updated["version"] == created["version"] + 1
@@ -125,13 +136,20 @@ async def test_a_resolved_conversation_does_not_escalate_again_on_thanks(marked_
     ana = await marked_hub.peer("ana")
     conv = {"id": "plug-1", "started_at": "2026-11-20T10:00:00Z", "language": "en"}
     customer = {"id": "c-5", "name": "Omar Haddad", "tier": "standard"}
-    steps = [("my smart plug won't pair", None), ("Hold the button for 5 seconds.", "reset_button"),
-             ("ok done", None), ("Move it closer to the router.", "move_closer")]
+    steps = [
+        ("my smart plug won't pair", None),
+        ("Hold the button for 5 seconds.", "reset_button"),
+        ("ok done", None),
+        ("Move it closer to the router.", "move_closer"),
+    ]
     results = []
     for number, (text, step) in enumerate(steps):
         at = f"2026-11-20T10:00:{number * 10:02d}Z"
-        fields = {"conversation": conv, "customer": customer,
-                  "message": message(text, "bot" if step else "customer", at)}
+        fields = {
+            "conversation": conv,
+            "customer": customer,
+            "message": message(text, "bot" if step else "customer", at),
+        }
         if step:
             fields["attempt"] = {"step": step, "result": "failed", "at": at}
         results.append(await bot.call("observe", **fields))
@@ -140,15 +158,19 @@ async def test_a_resolved_conversation_does_not_escalate_again_on_thanks(marked_
     assert (await ana.call("claim", handoff_id=handoff_id))["ok"]
     assert (await ana.call("resolve", handoff_id=handoff_id, outcome=OUTCOME))["ok"]
 
-    thanks = await bot.call("observe", conversation=conv, message=message("thanks, it works now!",
-                                                                          at="2026-11-20T10:09:00Z"))
+    thanks = await bot.call(
+        "observe", conversation=conv, message=message("thanks, it works now!", at="2026-11-20T10:09:00Z")
+    )
     assert thanks["ok"] and thanks["data"] == {"escalated": False}
     status = await bot.call("status", conversation_id="plug-1")
     assert status["data"] == {"escalated": False}
     # A new problem in the same conversation is a new watch: one failure is not two.
-    again = await bot.call("observe", conversation=conv,
-                           message=message("Try unplugging it.", "bot", "2026-11-20T10:10:00Z"),
-                           attempt={"step": "unplug", "result": "failed", "at": "2026-11-20T10:10:00Z"})
+    again = await bot.call(
+        "observe",
+        conversation=conv,
+        message=message("Try unplugging it.", "bot", "2026-11-20T10:10:00Z"),
+        attempt={"step": "unplug", "result": "failed", "at": "2026-11-20T10:10:00Z"},
+    )
     assert again["data"] == {"escalated": False}
 
 
@@ -157,8 +179,10 @@ async def test_a_failed_step_the_customer_also_reports_counts_once_in_the_hub(ma
     conv = {"id": "app-1", "started_at": "2026-11-20T10:00:00Z", "language": "en"}
     turns = [
         {"message": message("the app crashes on start", at="2026-11-20T10:00:01Z")},
-        {"message": message("Please reinstall it.", "bot", "2026-11-20T10:00:05Z"),
-         "attempt": {"step": "reinstall", "result": "failed", "at": "2026-11-20T10:00:05Z"}},
+        {
+            "message": message("Please reinstall it.", "bot", "2026-11-20T10:00:05Z"),
+            "attempt": {"step": "reinstall", "result": "failed", "at": "2026-11-20T10:00:05Z"},
+        },
         {"message": message("NOTWORKING, it still crashes", at="2026-11-20T10:00:40Z")},
     ]
     for turn in turns:
@@ -171,24 +195,31 @@ async def test_escalate_pairs_steps_with_messages_and_keeps_them_for_later_messa
     lea = await marked_hub.peer("lea")
     body = {
         "conversation": {
-            "id": "esc-1", "started_at": "2026-11-20T10:00:00Z", "language": "en",
-            "messages": [message("the router drops every hour", at="2026-11-20T10:00:01Z"),
-                         message("Restart it please.", "bot", "2026-11-20T10:00:10Z"),
-                         message("did that", at="2026-11-20T10:00:30Z")],
+            "id": "esc-1",
+            "started_at": "2026-11-20T10:00:00Z",
+            "language": "en",
+            "messages": [
+                message("the router drops every hour", at="2026-11-20T10:00:01Z"),
+                message("Restart it please.", "bot", "2026-11-20T10:00:10Z"),
+                message("did that", at="2026-11-20T10:00:30Z"),
+            ],
         },
         "customer": {"id": "c-6", "name": "Aisha Bello", "tier": "standard"},
         "attempts": [{"step": "restart_router", "result": "failed", "at": "2026-11-20T10:00:11Z"}],
     }
     result = await bot.call("escalate", **body)
     assert result["ok"] and result["data"]["reasons"] == [
-        {"trigger": "source_decision", "detail": "The bot platform handed this conversation over."}]
+        {"trigger": "source_decision", "detail": "The bot platform handed this conversation over."}
+    ]
     created = (await lea.next_event("handoff.created"))["data"]
     assert created["attempts"][0]["step"] == "restart_router"
     # One more failed turn, said by the customer after the handoff: now two bot turns failed.
-    await bot.call("observe", conversation={"id": "esc-1"},
-                   message=message("Check the cable.", "bot", "2026-11-20T10:01:00Z"))
-    await bot.call("observe", conversation={"id": "esc-1"},
-                   message=message("NOTWORKING either", at="2026-11-20T10:01:30Z"))
+    await bot.call(
+        "observe", conversation={"id": "esc-1"}, message=message("Check the cable.", "bot", "2026-11-20T10:01:00Z")
+    )
+    await bot.call(
+        "observe", conversation={"id": "esc-1"}, message=message("NOTWORKING either", at="2026-11-20T10:01:30Z")
+    )
     updated = None
     while updated is None:
         event = await lea.next_event()
@@ -213,9 +244,11 @@ async def test_a_store_of_schema_one_is_upgraded_and_keeps_its_conversations(tmp
     raw = sqlite3.connect(path)
     raw.execute("ALTER TABLE conversations DROP COLUMN overrides")
     raw.execute("ALTER TABLE conversations DROP COLUMN segments")
-    raw.execute("INSERT INTO conversations (source, id, started_at, customer, messages, attempts, watch_from) "
-                "VALUES ('bot', 'old-1', '2026-11-01T10:00:00Z', '{}', ?, '[]', 0)",
-                (json.dumps([message("hello")]),))
+    raw.execute(
+        "INSERT INTO conversations (source, id, started_at, customer, messages, attempts, watch_from) "
+        "VALUES ('bot', 'old-1', '2026-11-01T10:00:00Z', '{}', ?, '[]', 0)",
+        (json.dumps([message("hello")]),),
+    )
     raw.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     raw.commit()
     raw.close()

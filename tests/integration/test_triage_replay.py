@@ -22,20 +22,42 @@ def at(seconds: int) -> str:
 # (conversation id, [(role, text, seconds, failed step)], feedback of its handoff)
 SCRIPT = [
     ("A", [("customer", "a PERSON please", 0, None)], "premature"),
-    ("B", [("customer", "my app broke", 0, None), ("bot", "Reinstall it.", 10, "reinstall"),
-           ("customer", "ok", 20, None), ("bot", "Restart the phone.", 30, "restart")], "late"),
-    ("C", [("customer", "hello", 0, None), ("bot", "Hi!", 5, None), ("customer", "so ANNOYED", 50, None)],
-     "appropriate"),
-    ("D", [("customer", "where is my order", 0, None), ("bot", "It arrives tomorrow.", 5, None),
-           ("customer", "SOLVED thanks", 20, None)], None),
+    (
+        "B",
+        [
+            ("customer", "my app broke", 0, None),
+            ("bot", "Reinstall it.", 10, "reinstall"),
+            ("customer", "ok", 20, None),
+            ("bot", "Restart the phone.", 30, "restart"),
+        ],
+        "late",
+    ),
+    (
+        "C",
+        [("customer", "hello", 0, None), ("bot", "Hi!", 5, None), ("customer", "so ANNOYED", 50, None)],
+        "appropriate",
+    ),
+    (
+        "D",
+        [
+            ("customer", "where is my order", 0, None),
+            ("bot", "It arrives tomorrow.", 5, None),
+            ("customer", "SOLVED thanks", 20, None),
+        ],
+        None,
+    ),
     ("E", [("customer", "I DISPUTE this charge", 0, None)], None),
 ]
 
 
 async def test_replay_shows_the_effect_of_a_rules_change_against_what_was_recorded(hub_factory, tmp_path):
     live = marked_rules(tmp_path / "rules")
-    proposed = marked_rules(tmp_path / "rules", silence=("wants_person",), name="proposed.toml",
-                            **{"failed_attempts = 2": "failed_attempts = 1"})
+    proposed = marked_rules(
+        tmp_path / "rules",
+        silence=("wants_person",),
+        name="proposed.toml",
+        **{"failed_attempts = 2": "failed_attempts = 1"},
+    )
     running = await hub_factory(triage_rules=live)
     running.add_user("ana", "agent", ("general", "billing", "orders", "technical"))
     running.add_user("bot", "source")
@@ -58,9 +80,23 @@ async def test_replay_shows_the_effect_of_a_rules_change_against_what_was_record
             assert (await ana.call("resolve", handoff_id=handoff_id, outcome=outcome))["ok"]
 
     done = subprocess.run(
-        [sys.executable, "-m", "agent_desk", "triage", "replay", "--data", str(running.data_dir),
-         "--live-rules", str(live), "--rules", str(proposed), "--json"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "agent_desk",
+            "triage",
+            "replay",
+            "--data",
+            str(running.data_dir),
+            "--live-rules",
+            str(live),
+            "--rules",
+            str(proposed),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -84,19 +120,35 @@ async def test_replay_shows_the_effect_of_a_rules_change_against_what_was_record
     assert recorded["by_trigger"]["repeated_failure"]["late_share"] == 1.0
 
     table = subprocess.run(
-        [sys.executable, "-m", "agent_desk", "triage", "replay", "--data", str(running.data_dir),
-         "--live-rules", str(live), "--rules", str(proposed)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "agent_desk",
+            "triage",
+            "replay",
+            "--data",
+            str(running.data_dir),
+            "--live-rules",
+            str(live),
+            "--rules",
+            str(proposed),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     lines = table.stdout.splitlines()
     assert table.returncode == 0 and lines[0] == "5 conversations replayed"
     assert lines[2].split() == ["recorded", "live", "rules", "proposed", "rules"]
     assert next(line for line in lines if line.startswith("handoff rate")).split()[-3:] == ["0.80", "0.80", "0.60"]
-    assert next(line for line in lines if line.startswith("premature share")).split()[-3:] == ["0.33", "0.33",
-                                                                                                 "0.00"]
+    assert next(line for line in lines if line.startswith("premature share")).split()[-3:] == ["0.33", "0.33", "0.00"]
 
 
 def test_replay_refuses_a_folder_without_a_hub_store(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "agent_desk", "triage", "replay", "--data", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "agent_desk", "triage", "replay", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "no hub store" in done.stderr and "Traceback" not in done.stderr

@@ -28,36 +28,26 @@ async def resolved_events(watch: Peer, handoff_id: str) -> int:
     return sum(
         1
         for e in watch.events
-        if e["kind"] == "handoff.updated"
-        and e["data"]["id"] == handoff_id
-        and e["data"]["status"] == "resolved"
+        if e["kind"] == "handoff.updated" and e["data"]["id"] == handoff_id and e["data"]["status"] == "resolved"
     )
 
 
-async def test_client_killed_after_the_hub_took_the_outcome_sends_it_again_and_it_counts_once(
-    hub, tmp_path
-):
+async def test_client_killed_after_the_hub_took_the_outcome_sends_it_again_and_it_counts_once(hub, tmp_path):
     bot = await hub.peer("bot")
     handoff_id = await escalate(bot)
     cache_dir = tmp_path / "desk"
-    client = await EngineProcess.start(
-        hub.url, "ana", hub.tokens["ana"], cache_dir, "--ignore-results-of", "resolve"
-    )
+    client = await EngineProcess.start(hub.url, "ana", hub.tokens["ana"], cache_dir, "--ignore-results-of", "resolve")
     try:
         await client.expect(lambda: client.online() and handoff_id in client.view(), what="online")
         await client.send(cmd="claim", handoff_id=handoff_id)
         await client.expect(
-            lambda: (
-                client.view()[handoff_id]["sync"] == SyncState.SYNCED and client.online(pending=0)
-            ),
+            lambda: client.view()[handoff_id]["sync"] == SyncState.SYNCED and client.online(pending=0),
             what="claim synced",
         )
         watch = await hub.peer("ana")
         request_id = await client.send(cmd="resolve", handoff_id=handoff_id, outcome=OUTCOME)
         await watch.next_event("handoff.updated")  # the hub has committed the outcome ...
-        await client.expect(
-            lambda: client.last("ignored_result") is not None, what="result unheard"
-        )
+        await client.expect(lambda: client.last("ignored_result") is not None, what="result unheard")
         assert client.online(pending=1)  # ... and the engine has not learnt it
     finally:
         await client.kill9()
@@ -74,9 +64,7 @@ async def test_client_killed_after_the_hub_took_the_outcome_sends_it_again_and_i
     assert request_id
 
 
-async def test_client_killed_right_after_recording_offline_delivers_the_outcome_once(
-    hub, tmp_path, proxy_factory
-):
+async def test_client_killed_right_after_recording_offline_delivers_the_outcome_once(hub, tmp_path, proxy_factory):
     bot = await hub.peer("bot")
     handoff_id = await escalate(bot)
     proxy = await proxy_factory(hub.hub.port)
@@ -86,9 +74,7 @@ async def test_client_killed_right_after_recording_offline_delivers_the_outcome_
         await client.expect(lambda: client.online() and handoff_id in client.view(), what="online")
         await client.send(cmd="claim", handoff_id=handoff_id)
         await client.expect(
-            lambda: (
-                client.view()[handoff_id]["sync"] == SyncState.SYNCED and client.online(pending=0)
-            ),
+            lambda: client.view()[handoff_id]["sync"] == SyncState.SYNCED and client.online(pending=0),
             what="claim synced",
         )
         await proxy.block()
@@ -101,10 +87,7 @@ async def test_client_killed_right_after_recording_offline_delivers_the_outcome_
     again = await EngineProcess.start(proxy.url, "ana", hub.tokens["ana"], cache_dir)
     try:
         await again.expect(
-            lambda: (
-                again.online(pending=0)
-                and again.view().get(handoff_id, {}).get("status") == "resolved"
-            ),
+            lambda: again.online(pending=0) and again.view().get(handoff_id, {}).get("status") == "resolved",
             what="outcome delivered",
         )
     finally:
@@ -116,9 +99,7 @@ async def test_client_killed_right_after_recording_offline_delivers_the_outcome_
 def hub_data(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     data = tmp_path / "hubdata"
     tokens = {
-        name: cli(
-            "hub", "user", "add", name, "--role", role, *extra, "--data", str(data)
-        ).stdout.strip()
+        name: cli("hub", "user", "add", name, "--role", role, *extra, "--data", str(data)).stdout.strip()
         for name, role, extra in (
             ("ana", "agent", ("--queues", "billing")),
             ("bot", "source", ()),
@@ -152,9 +133,7 @@ async def test_hub_killed_and_restarted_the_engine_resumes_and_delivers(hub_data
         assert seen.handoff(handoff_id)["_sync"] == SyncState.SYNCED
         assert sum(1 for d in seen.deltas if d.reset) == 2  # resumed by replay, no new snapshot
         ana = await Peer.open(second.url, tokens["ana"])
-        snapshot = {
-            h["id"]: h for f in ana.sync["frames"] if f["type"] == "snapshot" for h in f["handoffs"]
-        }
+        snapshot = {h["id"]: h for f in ana.sync["frames"] if f["type"] == "snapshot" for h in f["handoffs"]}
         assert snapshot[handoff_id]["status"] == "resolved" and snapshot[handoff_id]["version"] == 3
         await ana.close()
     finally:

@@ -71,8 +71,14 @@ class Peer:
         """Resume; returns {"frames": events/snapshots before synced, "synced": .., "result": ..}."""
         request_id = rid()
         await self.send(
-            {"type": "resume", "id": request_id, "protocol": 1, "client_id": "test-client",
-             "epoch": epoch, "last_seq": last_seq}
+            {
+                "type": "resume",
+                "id": request_id,
+                "protocol": 1,
+                "client_id": "test-client",
+                "epoch": epoch,
+                "last_seq": last_seq,
+            }
         )
         before: list[dict[str, Any]] = []
         synced = None

@@ -31,8 +31,7 @@ class HubProcess:
     def __init__(self, data_dir: Path, *extra: str) -> None:
         self.data_dir = data_dir
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "agent_desk", "hub", "serve", "--data", str(data_dir),
-             "--port", "0", *extra],
+            [sys.executable, "-m", "agent_desk", "hub", "serve", "--data", str(data_dir), "--port", "0", *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

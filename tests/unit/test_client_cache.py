@@ -76,9 +76,7 @@ def test_events_apply_once_in_order_and_move_last_seq(path):
         [
             EventItem(event(5, one, "handoff.created")),
             EventItem(event(6, make_handoff(1, version=2, priority=1))),
-            EventItem(
-                event(7, make_handoff(1, version=2, priority=3))
-            ),  # same version again: no change
+            EventItem(event(7, make_handoff(1, version=2, priority=3))),  # same version again: no change
             EventItem(event(8, make_handoff(1))),
         ],  # older version: no change
         ANA,
@@ -103,9 +101,7 @@ def test_message_added_appends_to_the_transcript_once(path):
     }
     cache.apply_batch([EventItem(added), EventItem(dict(added, seq=12))], ANA)
     kept = held(cache)["h_0001"]
-    assert (
-        kept["version"] == 2 and kept["transcript"][-1] == message and len(kept["transcript"]) == 3
-    )
+    assert kept["version"] == 2 and kept["transcript"][-1] == message and len(kept["transcript"]) == 3
     assert cache.last_seq == 12
 
 
@@ -127,9 +123,7 @@ def test_chat_messages_are_stored_apart_until_the_handoff_is_written_whole(path)
     snapshot(cache, [make_handoff(1), make_handoff(2)])
     first, second = added(11, 1, 2, "Hello?"), added(12, 1, 3, 'Still "here"')
     text = json.dumps(second["data"], separators=(",", ":"), ensure_ascii=False)
-    outcome = cache.apply_batch(
-        [EventItem(first), EventItem(second, text), EventItem(added(13, 2, 2, "Hi"))], ANA
-    )
+    outcome = cache.apply_batch([EventItem(first), EventItem(second, text), EventItem(added(13, 2, 2, "Hi"))], ANA)
     assert outcome.delta is not None
     assert [(h["id"], h["version"]) for h in outcome.delta.upserts] == [
         ("h_0001", 3),
@@ -162,9 +156,7 @@ def test_a_message_after_a_whole_handoff_in_the_same_batch_lands_after_it(path):
     cache = open_cache(path)
     snapshot(cache, [])
     made = make_handoff(7)
-    cache.apply_batch(
-        [EventItem(event(11, made, "handoff.created")), EventItem(added(12, 7, 2, "Hello?"))], ANA
-    )
+    cache.apply_batch([EventItem(event(11, made, "handoff.created")), EventItem(added(12, 7, 2, "Hello?"))], ANA)
     expected = {
         **made,
         "version": 2,
@@ -182,9 +174,7 @@ def test_a_request_recorded_after_chat_messages_keeps_them(path):
     cache.apply_batch([EventItem(added(11, 1, 3, "Are you there?"))], ANA)
     cache.close()
     cache = open_cache(path)  # the hub state is read back from the file, with the message
-    shown, problem = cache.record(
-        build_entry("resolve", "r-1", AT, handoff_id="h_0001", outcome=OUTCOME)
-    )
+    shown, problem = cache.record(build_entry("resolve", "r-1", AT, handoff_id="h_0001", outcome=OUTCOME))
     assert problem is None and shown is not None and shown["version"] == 3
     assert shown["transcript"][-1]["text"] == "Are you there?"
     assert message_rows(path) == []  # written whole with the request
@@ -307,14 +297,10 @@ def test_an_ok_result_clears_the_outbox_and_takes_the_hubs_handoff(path):
     claim = build_entry("claim", "c-1", AT, handoff_id="h_0001")
     cache.record(claim)
     hub = make_handoff(1, status="claimed", assignee="ana", version=2, claimed_at=AT)
-    outcome = cache.apply_batch(
-        [EventItem(event(11, hub)), result(claim, handoff=hub), SyncedItem(11, "e1")], ANA
-    )
+    outcome = cache.apply_batch([EventItem(event(11, hub)), result(claim, handoff=hub), SyncedItem(11, "e1")], ANA)
     assert cache.pending == 0 and [a.entry.request_id for a in outcome.answered] == ["c-1"]
     shown = held(cache)["h_0001"]
-    assert (
-        shown["_sync"] == SyncState.SYNCED and shown["assignee"] == "ana" and shown["version"] == 2
-    )
+    assert shown["_sync"] == SyncState.SYNCED and shown["assignee"] == "ana" and shown["version"] == 2
 
 
 def test_a_final_refusal_rolls_back_and_keeps_what_was_recorded_in_attention(path):
@@ -416,9 +402,7 @@ def test_opening_an_older_schema_runs_each_migration_step(tmp_path, monkeypatch)
     assert len(cache.outbox()) == 1 and cache.last_seq == 41
     cache.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
-        str(current + 1),
-    )
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (str(current + 1),)
     assert conn.execute("SELECT attempts FROM outbox").fetchall() == [(0,)]
     conn.close()
 
@@ -429,9 +413,7 @@ def test_the_first_schema_file_is_migrated_to_the_current_schema(tmp_path):
     open_cache(path).close()
     conn = sqlite3.connect(path)
     version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-    indexes = {
-        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name='handoffs'")
-    }
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name='handoffs'")}
     messages = conn.execute("SELECT count(*) FROM messages").fetchone()
     conn.close()
     assert version == (str(cache_module.SCHEMA_VERSION),) and messages == (0,)
@@ -494,9 +476,7 @@ def test_a_full_disk_keeps_a_recorded_request_in_memory_until_it_can_be_saved(pa
     snapshot(cache, [make_handoff(1, status="claimed", assignee="ana", version=2)])
     cache.limit_pages(0)
     long_notes = {"resolution": "resolved", "notes": "n" * 9000}
-    shown, problem = cache.record(
-        build_entry("resolve", "r-1", AT, handoff_id="h_0001", outcome=long_notes)
-    )
+    shown, problem = cache.record(build_entry("resolve", "r-1", AT, handoff_id="h_0001", outcome=long_notes))
     assert problem == "the disk is full"
     assert shown is not None and shown["status"] == "resolved"
     assert cache.pending == 1 and cache.unsaved == 1  # still sent; not yet on disk

@@ -35,7 +35,5 @@ def test_the_agent_endpoint_is_added_to_the_base_address():
 
 def test_wss_verifies_certificates_and_ws_has_no_tls():
     context = tls_context("wss://hub.example:443")
-    assert (
-        context is not None and context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
-    )
+    assert context is not None and context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     assert tls_context("ws://hub.example:8765") is None

@@ -11,9 +11,7 @@ AT = "2026-11-20T10:30:00.000Z"
 
 
 def test_a_valid_request_becomes_the_frame_that_is_sent():
-    entry = build_entry(
-        "resolve", "r-1", AT, handoff_id="h_1", outcome={"resolution": "follow_up", "csat": 3}
-    )
+    entry = build_entry("resolve", "r-1", AT, handoff_id="h_1", outcome={"resolution": "follow_up", "csat": 3})
     assert entry.frame() == {
         "type": "resolve",
         "id": "r-1",
@@ -53,9 +51,7 @@ def test_replay_applies_each_pending_request_in_order():
     assert (shown["status"], shown["assignee"], shown["claimed_at"]) == ("claimed", "ana", AT)
     moved = replay(base, [claim, transfer], "ana")
     assert (moved["status"], moved["queue"], moved["assignee"]) == ("waiting", "vip", None)
-    resolve = build_entry(
-        "resolve", "r", AT, handoff_id="h_0001", outcome={"resolution": "resolved"}
-    )
+    resolve = build_entry("resolve", "r", AT, handoff_id="h_0001", outcome={"resolution": "resolved"})
     done = replay(base, [claim, resolve], "ana")
     assert done["status"] == "resolved" and done["outcome"]["recorded_by"] == "ana"
     assert base["status"] == "waiting"  # the hub's state itself is never changed

@@ -47,6 +47,4 @@ def test_without_a_keyring_the_token_stays_in_memory_and_the_person_is_told(
     assert store.load() == TOKEN and store.notice == notice
     assert TokenStore("ws://hub.example:8765", "ana").load() is None  # gone with the session
     assert not any(TOKEN in record.getMessage() for record in caplog.records)
-    assert not any(
-        TOKEN.encode() in p.read_bytes() for p in Path(tmp_path).rglob("*") if p.is_file()
-    )
+    assert not any(TOKEN.encode() in p.read_bytes() for p in Path(tmp_path).rglob("*") if p.is_file())

@@ -30,9 +30,21 @@ def parse(frame: dict, allowed=AGENT_REQUESTS | SOURCE_REQUESTS):
 
 @pytest.mark.parametrize(
     "frame",
-    ["", "nul", "[]", "1", '"x"', "{}", '{"id":"a"}', '{"type":"claim"}', '{"type":1,"id":"a"}',
-     '{"type":"claim","id":""}', '{"type":"claim","id":' + json.dumps("i" * 65) + "}",
-     '{"type":"claim","id":["a"]}', b"{}"],
+    [
+        "",
+        "nul",
+        "[]",
+        "1",
+        '"x"',
+        "{}",
+        '{"id":"a"}',
+        '{"type":"claim"}',
+        '{"type":1,"id":"a"}',
+        '{"type":"claim","id":""}',
+        '{"type":"claim","id":' + json.dumps("i" * 65) + "}",
+        '{"type":"claim","id":["a"]}',
+        b"{}",
+    ],
 )
 def test_frames_that_are_not_envelopes_are_malformed(frame):
     assert isinstance(read_envelope(frame), Malformed)
@@ -63,15 +75,22 @@ def test_unknown_type_and_a_type_of_the_other_path():
         {"type": "presence", "id": "a", "status": "offline"},
         {"type": "resolve", "id": "a", "handoff_id": "h", "outcome": {"resolution": "done"}},
         {"type": "resolve", "id": "a", "handoff_id": "h", "outcome": {"resolution": "resolved", "csat": 6}},
-        {"type": "resolve", "id": "a", "handoff_id": "h",
-         "outcome": {"resolution": "resolved", "notes": "n" * 10_001}},
-        {"type": "resolve", "id": "a", "handoff_id": "h",
-         "outcome": {"resolution": "resolved", "escalation_feedback": "meh"}},
+        {"type": "resolve", "id": "a", "handoff_id": "h", "outcome": {"resolution": "resolved", "notes": "n" * 10_001}},
+        {
+            "type": "resolve",
+            "id": "a",
+            "handoff_id": "h",
+            "outcome": {"resolution": "resolved", "escalation_feedback": "meh"},
+        },
         {"type": "metrics", "id": "a", "since": "2026-11-20 10:00"},
         {"type": "metrics", "id": "a", "since": "2026-11-20T10:00:00+01:00"},
         {"type": "end", "id": "a", "conversation_id": "c", "resolved_by_bot": "yes"},
-        {"type": "observe", "id": "a", "conversation": {"id": "c"},
-         "message": {"role": "agent", "text": "x", "at": "2026-11-20T10:00:00Z"}},
+        {
+            "type": "observe",
+            "id": "a",
+            "conversation": {"id": "c"},
+            "message": {"role": "agent", "text": "x", "at": "2026-11-20T10:00:00Z"},
+        },
         {"type": "resume", "id": "a", "protocol": 1},
     ],
 )
@@ -82,8 +101,12 @@ def test_wrong_or_missing_fields_are_invalid(frame):
 
 
 def test_escalate_limits_messages_and_text():
-    base = {"type": "escalate", "id": "a", "customer": {"id": "c", "name": "N"},
-            "conversation": {"id": "c", "started_at": "2026-11-20T10:00:00Z", "messages": []}}
+    base = {
+        "type": "escalate",
+        "id": "a",
+        "customer": {"id": "c", "name": "N"},
+        "conversation": {"id": "c", "started_at": "2026-11-20T10:00:00Z", "messages": []},
+    }
     ok = parse(base)
     assert isinstance(ok, Escalate) and ok.customer.tier == "standard"
     msg = {"role": "customer", "text": "x" * 10_000, "at": "2026-11-20T10:00:00Z"}
@@ -96,8 +119,14 @@ def test_escalate_limits_messages_and_text():
 def test_results_have_the_documented_shape():
     assert result_ok("r", {"a": 1}) == {"type": "result", "id": "r", "ok": True, "data": {"a": 1}}
     failed = result_error("r", Code.RATE_LIMITED, "slow down", retry_after_ms=1500)
-    assert failed == {"type": "result", "id": "r", "ok": False, "code": "rate_limited",
-                      "message": "slow down", "retry_after_ms": 1500}
+    assert failed == {
+        "type": "result",
+        "id": "r",
+        "ok": False,
+        "code": "rate_limited",
+        "message": "slow down",
+        "retry_after_ms": 1500,
+    }
     assert Outcome(resolution="resolved").to_wire() == {"resolution": "resolved"}
 
 

@@ -51,14 +51,20 @@ def test_handoffs_come_in_time(report):
 
 
 def test_every_trigger_is_caught(report):
-    low = {t: row["recall"] for t, row in report["by_trigger"].items()
-           if row["labelled"] and row["recall"] < FLOORS["trigger_recall"]}
+    low = {
+        t: row["recall"]
+        for t, row in report["by_trigger"].items()
+        if row["labelled"] and row["recall"] < FLOORS["trigger_recall"]
+    }
     assert low == {}
 
 
 def test_every_main_language_is_caught(report):
-    low = {language: report["by_language"][language]["recall"] for language in MAIN_LANGUAGES
-           if report["by_language"][language]["recall"] < FLOORS["language_recall"]}
+    low = {
+        language: report["by_language"][language]["recall"]
+        for language in MAIN_LANGUAGES
+        if report["by_language"][language]["recall"] < FLOORS["language_recall"]
+    }
     assert low == {}
 
 

@@ -39,8 +39,14 @@ def triggers(decision):
 
 
 def test_a_conversation_with_nothing_wrong_stays_with_the_bot(triage):
-    decision, at = run(triage, [("customer", "where is my order?"), ("bot", "It arrives Thursday.", "succeeded"),
-                                ("customer", "SOLVED thanks")])
+    decision, at = run(
+        triage,
+        [
+            ("customer", "where is my order?"),
+            ("bot", "It arrives Thursday.", "succeeded"),
+            ("customer", "SOLVED thanks"),
+        ],
+    )
     assert at is None and not decision.reasons and decision.mood == "calm"
     assert decision.brief.endswith("customer is calm.")
 
@@ -65,10 +71,17 @@ def test_each_reason_has_its_priority_category_and_queue(triage, text, trigger, 
 
 
 def test_asking_for_a_person_is_ordinary_with_a_problem_and_calm_without(triage):
-    with_problem, _ = run(triage, [("customer", "my parcel is DENTED"), ("bot", "Sorry to hear that."),
-                                   ("customer", "a PERSON please")])
-    calm, _ = run(triage, [("customer", "we'd like a quote for 200 mugs"), ("bot", "Sales prepares quotes."),
-                           ("customer", "could a PERSON from sales call me next week")])
+    with_problem, _ = run(
+        triage, [("customer", "my parcel is DENTED"), ("bot", "Sorry to hear that."), ("customer", "a PERSON please")]
+    )
+    calm, _ = run(
+        triage,
+        [
+            ("customer", "we'd like a quote for 200 mugs"),
+            ("bot", "Sales prepares quotes."),
+            ("customer", "could a PERSON from sales call me next week"),
+        ],
+    )
     assert with_problem.priority == 3 and calm.priority == 4
     assert "customer is calm and wants a person" in calm.brief
 
@@ -90,18 +103,36 @@ def test_a_high_value_customer_leaving_is_priority_one_an_ordinary_one_is_not(tr
 
 
 def test_a_high_value_customer_needs_a_problem_not_just_a_question(triage):
-    question, at = run(triage, [("customer", "what are your opening hours?"), ("bot", "9 to 5."),
-                                ("customer", "thank you")], tier="vip")
+    _question, at = run(
+        triage,
+        [("customer", "what are your opening hours?"), ("bot", "9 to 5."), ("customer", "thank you")],
+        tier="vip",
+    )
     assert at is None
-    problem, at = run(triage, [("customer", "the 12 bottles (1,400 EUR) for our gala tonight arrived DENTED")],
-                      tier="vip")
+    problem, at = run(
+        triage, [("customer", "the 12 bottles (1,400 EUR) for our gala tonight arrived DENTED")], tier="vip"
+    )
     assert at == 0 and triggers(problem) == {"high_value"} and problem.priority == 3
     # A milder problem gets the bot's one try first: settled, it stays; not settled, it goes.
-    settled, at = run(triage, [("customer", "my parcel is DENTED at the corner"), ("bot", "A new one ships today."),
-                               ("customer", "SOLVED, thank you")], tier="vip")
+    _settled, at = run(
+        triage,
+        [
+            ("customer", "my parcel is DENTED at the corner"),
+            ("bot", "A new one ships today."),
+            ("customer", "SOLVED, thank you"),
+        ],
+        tier="vip",
+    )
     assert at is None
-    unsettled, at = run(triage, [("customer", "my parcel is DENTED at the corner"), ("bot", "A new one ships today."),
-                                 ("customer", "I need it for tomorrow morning")], tier="vip")
+    unsettled, at = run(
+        triage,
+        [
+            ("customer", "my parcel is DENTED at the corner"),
+            ("bot", "A new one ships today."),
+            ("customer", "I need it for tomorrow morning"),
+        ],
+        tier="vip",
+    )
     assert at == 2 and triggers(unsettled) == {"high_value"}
     amount, at = run(triage, [("customer", "my laptop (2,399 EUR) arrived DENTED")])
     assert at == 0 and "high_value" in triggers(amount)
@@ -109,12 +140,15 @@ def test_a_high_value_customer_needs_a_problem_not_just_a_question(triage):
 
 
 def test_two_failed_bot_turns_escalate_and_name_the_steps(triage):
-    decision, at = run(triage, [
-        ("customer", "my smart plug won't pair"),
-        ("bot", "Hold the button for 5 seconds.", "failed", "reset_button"),
-        ("customer", "ok"),
-        ("bot", "Please move it closer to the router.", "failed", "move_closer"),
-    ])
+    decision, at = run(
+        triage,
+        [
+            ("customer", "my smart plug won't pair"),
+            ("bot", "Hold the button for 5 seconds.", "failed", "reset_button"),
+            ("customer", "ok"),
+            ("bot", "Please move it closer to the router.", "failed", "move_closer"),
+        ],
+    )
     assert at == 3 and triggers(decision) == {"repeated_failure"}
     assert "reset button" in decision.reasons[0].detail and "move closer" in decision.reasons[0].detail
     assert "bot tried reset button and move closer without success" in decision.brief
@@ -122,11 +156,14 @@ def test_two_failed_bot_turns_escalate_and_name_the_steps(triage):
 
 
 def test_a_failed_step_the_customer_also_reports_counts_once(triage):
-    decision, at = run(triage, [
-        ("customer", "the app crashes"),
-        ("bot", "Please reinstall it.", "failed", "reinstall"),
-        ("customer", "NOTWORKING, still crashes"),
-    ])
+    decision, at = run(
+        triage,
+        [
+            ("customer", "the app crashes"),
+            ("bot", "Please reinstall it.", "failed", "reinstall"),
+            ("customer", "NOTWORKING, still crashes"),
+        ],
+    )
     assert at is None, decision.reasons
     # The same failure sent as a step with the customer's message (as `observe` may send it).
     session = triage.conversation(Customer("c-1", "Alex Morgan"), "en")
@@ -135,47 +172,61 @@ def test_a_failed_step_the_customer_also_reports_counts_once(triage):
     session.add_message(Message("customer", "NOTWORKING, still crashes", AT), Attempt("reinstall", "failed", AT))
     assert session.escalated_at_message is None
     # A second failure does escalate.
-    decision, at = run(triage, [
-        ("customer", "the app crashes"),
-        ("bot", "Please reinstall it.", "failed", "reinstall"),
-        ("customer", "NOTWORKING, still crashes"),
-        ("bot", "Please restart your phone."),
-        ("customer", "NOTWORKING either"),
-    ])
+    decision, at = run(
+        triage,
+        [
+            ("customer", "the app crashes"),
+            ("bot", "Please reinstall it.", "failed", "reinstall"),
+            ("customer", "NOTWORKING, still crashes"),
+            ("bot", "Please restart your phone."),
+            ("customer", "NOTWORKING either"),
+        ],
+    )
     assert at == 4 and "repeated_failure" in triggers(decision)
 
 
 def test_a_bot_that_repeats_itself_is_a_failed_turn(triage):
-    decision, at = run(triage, [
-        ("customer", "the discount code SPRING20 is rejected"),
-        ("bot", "You can enter discount codes on the payment page."),
-        ("customer", "I did, it says invalid"),
-        ("bot", "You can enter discount codes on the payment page."),
-    ])
+    decision, at = run(
+        triage,
+        [
+            ("customer", "the discount code SPRING20 is rejected"),
+            ("bot", "You can enter discount codes on the payment page."),
+            ("customer", "I did, it says invalid"),
+            ("bot", "You can enter discount codes on the payment page."),
+        ],
+    )
     assert at == 3 and "repeated_failure" in triggers(decision)
     assert decision.reasons[0].message_index == 3
 
 
 def test_a_customer_who_has_to_say_it_again_is_a_failed_turn(triage):
-    decision, at = run(triage, [
-        ("customer", "I need the invoice for March sent to accounting"),
-        ("bot", "Here is our FAQ about invoices."),
-        ("customer", "I need the invoice for March sent to accounting please"),
-        ("bot", "Invoices can be found in your account."),
-        ("customer", "NOTWORKING, the March one is not there"),
-    ])
+    decision, at = run(
+        triage,
+        [
+            ("customer", "I need the invoice for March sent to accounting"),
+            ("bot", "Here is our FAQ about invoices."),
+            ("customer", "I need the invoice for March sent to accounting please"),
+            ("bot", "Invoices can be found in your account."),
+            ("customer", "NOTWORKING, the March one is not there"),
+        ],
+    )
     assert at == 4 and "repeated_failure" in triggers(decision)
 
 
 def test_steps_sent_apart_are_paired_with_their_messages_once_each():
-    messages = [Message("customer", "a", "2026-11-20T10:00:00Z"), Message("bot", "b", "2026-11-20T10:00:10Z"),
-                Message("customer", "c", "2026-11-20T10:00:20Z"), Message("bot", "d", "2026-11-20T10:00:30Z")]
+    messages = [
+        Message("customer", "a", "2026-11-20T10:00:00Z"),
+        Message("bot", "b", "2026-11-20T10:00:10Z"),
+        Message("customer", "c", "2026-11-20T10:00:20Z"),
+        Message("bot", "d", "2026-11-20T10:00:30Z"),
+    ]
     first = Attempt("one", "failed", "2026-11-20T10:00:11Z")
     second = Attempt("two", "failed", "2026-11-20T10:00:31Z")
     untimed = Attempt("three", "failed", "")
     paired = pair_attempts(messages, [second, untimed, first])
-    assert [a.step if a else None for _, a in paired] == ["three", "one", None, "two"] or \
-        [a.step if a else None for _, a in paired] == [None, "three", "one", "two"]
+    assert [a.step if a else None for _, a in paired] == ["three", "one", None, "two"] or [
+        a.step if a else None for _, a in paired
+    ] == [None, "three", "one", "two"]
     assert sorted(a.step for _, a in paired if a) == ["one", "three", "two"]
 
 
@@ -191,7 +242,8 @@ def test_mood_brief_and_reasons_never_disagree(triage):
         topics = {r.topic for r in decision.reasons if r.topic}
         negative = "negative_sentiment" in triggers(decision)
         assert (decision.mood in ("angry", "frustrated", "distressed")) == (
-            negative or "repeated_failure" in triggers(decision))
+            negative or "repeated_failure" in triggers(decision)
+        )
         assert f"customer is {decision.mood}" in decision.brief
         for category in ("cancellation", "legal", "safety", "privacy", "billing_dispute"):
             if CATEGORY_PHRASES[category] in decision.brief:
@@ -212,16 +264,28 @@ def test_every_reason_carries_its_message_score_and_quote(triage):
 
 def test_brief_is_one_short_sentence_never_cut_mid_word(triage):
     long_name = "Maximiliane Alexandra von Hohenzollern-Sigmaringen-Wittelsbach"
-    decision, _ = run(triage, [("customer", "x " * 400 + "PERSON"),
-                               ("bot", "Could you try again?", "failed", "reset_account_preferences_and_cache"),
-                               ("bot", "Once more?", "failed", "apologise_and_offer_a_voucher_for_next_time")],
-                      tier="premium", name=long_name)
+    decision, _ = run(
+        triage,
+        [
+            ("customer", "x " * 400 + "PERSON"),
+            ("bot", "Could you try again?", "failed", "reset_account_preferences_and_cache"),
+            ("bot", "Once more?", "failed", "apologise_and_offer_a_voucher_for_next_time"),
+        ],
+        tier="premium",
+        name=long_name,
+    )
     brief = decision.brief
     assert len(brief) <= 160 and brief.endswith(".") and brief[0].isupper() and "  " not in brief
     words = set(re.findall(r"[\w'-]+", brief))
-    source = " ".join([long_name, "x premium bot bot's tried and without success fixes failed could not help customer is",
-                       "frustrated wants a person writes reset account preferences cache apologise offer voucher for",
-                       "next time", *CATEGORY_PHRASES.values()])
+    source = " ".join(
+        [
+            long_name,
+            "x premium bot bot's tried and without success fixes failed could not help customer is",
+            "frustrated wants a person writes reset account preferences cache apologise offer voucher for",
+            "next time",
+            *CATEGORY_PHRASES.values(),
+        ]
+    )
     assert words <= set(re.findall(r"[\w'-]+", source.replace("_", " ")))
 
 

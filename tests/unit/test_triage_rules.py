@@ -74,7 +74,8 @@ def test_a_bad_pattern_and_an_unknown_key_are_named(tmp_path):
 
 def test_an_operator_can_change_a_threshold_and_add_an_override(tmp_path):
     text = DEFAULT.replace("failed_attempts = 2", "failed_attempts = 3").replace(
-        "\n[queues]", '\n[overrides.wants_person]\nmatch = ["\\\\bsupervisor\\\\b"]\n\n[queues]')
+        "\n[queues]", '\n[overrides.wants_person]\nmatch = ["\\\\bsupervisor\\\\b"]\n\n[queues]'
+    )
     rules = load_rules(write(tmp_path, text))
     assert rules.failed_attempts == 3 and load_rules(default_rules_path()).failed_attempts == 2
     session = Triage(rules).conversation(Customer("c", "Ann"))
@@ -99,8 +100,12 @@ def test_a_model_file_that_is_missing_or_damaged_is_refused_with_its_key(tmp_pat
 
 def test_a_model_file_reads_back_as_it_was_written(tmp_path):
     model = SignalModel.from_weights(
-        ["wants_person", "area:orders"], FeatureSpec(2, 3), [-1.0, 0.5],
-        [" hu", "hum", "man", "pé"], [[2.0, 0.0], [1.5, -0.1], [0.0, 0.0], [-0.5, 0.25]], {"note": "test"},
+        ["wants_person", "area:orders"],
+        FeatureSpec(2, 3),
+        [-1.0, 0.5],
+        [" hu", "hum", "man", "pé"],
+        [[2.0, 0.0], [1.5, -0.1], [0.0, 0.0], [-0.5, 0.25]],
+        {"note": "test"},
     )
     again = SignalModel.from_bytes(model.to_bytes())
     assert again.labels == model.labels and again.spec == model.spec and again.info == {"note": "test"}
@@ -115,16 +120,24 @@ def test_a_model_file_reads_back_as_it_was_written(tmp_path):
 
 
 def explain(*args):
-    return subprocess.run([sys.executable, "-m", "agent_desk", "triage", "explain", *map(str, args)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "agent_desk", "triage", "explain", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 CONVERSATION = {
     "customer": {"id": "c-1", "name": "Omar Haddad", "tier": "standard"},
     "messages": [
         {"role": "customer", "text": "the heater HURT my son", "at": "2026-11-20T10:00:00Z"},
-        {"role": "bot", "text": "Try another outlet.", "at": "2026-11-20T10:00:05Z",
-         "attempt": {"step": "try_outlet", "result": "failed", "at": "2026-11-20T10:00:05Z"}},
+        {
+            "role": "bot",
+            "text": "Try another outlet.",
+            "at": "2026-11-20T10:00:05Z",
+            "attempt": {"step": "try_outlet", "result": "failed", "at": "2026-11-20T10:00:05Z"},
+        },
         {"role": "customer", "text": "let me talk to a PERSON", "at": "2026-11-20T10:00:30Z"},
     ],
 }
@@ -176,6 +189,22 @@ def test_explain_refuses_bad_files_clearly(tmp_path):
 
 def test_hub_serve_refuses_a_wrong_rules_file(tmp_path):
     rules = write(tmp_path, DEFAULT.replace("repeat_min_words = 4", "repeat_min_words = 1.5"))
-    done = subprocess.run([sys.executable, "-m", "agent_desk", "hub", "serve", "--data", str(tmp_path / "d"),
-                           "--port", "0", "--triage-rules", str(rules)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agent_desk",
+            "hub",
+            "serve",
+            "--data",
+            str(tmp_path / "d"),
+            "--port",
+            "0",
+            "--triage-rules",
+            str(rules),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "thresholds.repeat_min_words" in done.stderr

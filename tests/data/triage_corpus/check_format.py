@@ -1,6 +1,6 @@
 """Check that corpus files follow the format of SPEC.md (format only, not the judgement).
 
-    python tests/data/triage_corpus/check_format.py FILE.jsonl [FILE.jsonl ...]
+python tests/data/triage_corpus/check_format.py FILE.jsonl [FILE.jsonl ...]
 """
 
 from __future__ import annotations
@@ -10,16 +10,39 @@ import sys
 from pathlib import Path
 
 SIGNALS = {
-    "wants_person", "frustration", "distress", "danger", "legal", "privacy", "billing_dispute",
-    "cancel_intent", "multi_issue", "failure_report", "resolved", "problem",
+    "wants_person",
+    "frustration",
+    "distress",
+    "danger",
+    "legal",
+    "privacy",
+    "billing_dispute",
+    "cancel_intent",
+    "multi_issue",
+    "failure_report",
+    "resolved",
+    "problem",
 }
 TRIGGERS = {
-    "explicit_request", "negative_sentiment", "repeated_failure", "sensitive_topic", "high_value",
+    "explicit_request",
+    "negative_sentiment",
+    "repeated_failure",
+    "sensitive_topic",
+    "high_value",
     "multi_issue",
 }
 CATEGORIES = {
-    "orders", "billing", "billing_dispute", "technical", "account", "cancellation", "legal",
-    "safety", "privacy", "compliance", "general",
+    "orders",
+    "billing",
+    "billing_dispute",
+    "technical",
+    "account",
+    "cancellation",
+    "legal",
+    "safety",
+    "privacy",
+    "compliance",
+    "general",
 }
 TIERS = {"vip", "premium", "standard", "free"}
 CHANNELS = {"web_chat", "app", "whatsapp", "email", "messenger"}

@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
-from agent_desk.triage.corpus import SPLITS, split_of  # noqa: E402
+from agent_desk.triage.corpus import SPLITS, split_of
 
 BATCHES = HERE / "batches"
 MANIFEST = HERE / "MANIFEST.json"
