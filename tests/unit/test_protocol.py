@@ -11,11 +11,10 @@ from hypothesis import strategies as st
 from agent_desk.protocol import Malformed, RequestError, Viewer, can_see, rank_key, read_envelope
 from agent_desk.protocol.codes import AGENT_REQUESTS, SOURCE_REQUESTS, Code
 from agent_desk.protocol.frames import parse_request
+from agent_desk.protocol.jsoncodec import decode, encode
 from agent_desk.protocol.messages import (
     Escalate,
     Outcome,
-    decode,
-    encode,
     result_error,
     result_ok,
 )
