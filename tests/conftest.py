@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -74,3 +75,37 @@ async def hub(hub_factory: Any) -> RunningHub:
     running.add_user("tom", "agent", ("technical",))
     running.add_user("bot", "source")
     return running
+
+
+# -- an ERROR in the log fails the test --------------------------------------------------------
+
+
+class _ErrorRecords(logging.Handler):
+    """Keeps the records at ERROR or above that are logged while a test runs, on any thread."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Fail a test that logged at ERROR, unless it is marked ``logs_errors`` (it provokes them).
+
+    Something the product logs as an error is either a bug the test just found or a fault the
+    test set up on purpose; the mark says which.
+    """
+    handler = _ErrorRecords()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        result = yield  # a test that failed already raises here, and keeps its own failure
+    finally:
+        root.removeHandler(handler)
+    if handler.records and item.get_closest_marker("logs_errors") is None:
+        logged = "\n".join(f"{r.name}: {r.getMessage()}" for r in handler.records[:5])
+        pytest.fail(f"logged at ERROR (mark the test logs_errors if it provokes this on purpose):\n{logged}")
+    return result

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from agent_desk.client.surface import Link, SyncState
 from tests.client_support.fixtures import (  # noqa: F401 - fixtures
     OUTCOME,
@@ -55,6 +57,7 @@ async def test_a_resolve_queued_for_a_handoff_reassigned_meanwhile_ends_in_needs
     assert [i.request_id for i in seen.attention] == [request_id]
 
 
+@pytest.mark.logs_errors
 async def test_a_full_disk_is_reported_and_the_outcome_still_reaches_the_hub_once(hub, engine_factory):
     bot = await hub.peer("bot")
     handoff_id = await escalate(bot)

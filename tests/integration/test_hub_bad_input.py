@@ -188,6 +188,7 @@ async def test_generated_payloads_all_get_answers_and_no_traceback(hub, caplog):
     assert (await witness.call("presence", status="away"))["ok"]
 
 
+@pytest.mark.logs_errors
 async def test_a_store_that_cannot_be_written_answers_unavailable_and_keeps_nothing(hub):
     bot = await hub.peer("bot")
     ana = await hub.peer("ana")

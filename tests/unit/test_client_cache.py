@@ -198,6 +198,7 @@ def test_a_batch_committed_on_another_thread_is_waited_for(path):
     committer.join()
 
 
+@pytest.mark.logs_errors
 def test_a_failed_commit_applies_nothing(path, monkeypatch):
     cache = open_cache(path)
     snapshot(cache, [make_handoff(1)])
@@ -471,6 +472,7 @@ def test_a_damaged_file_is_moved_aside_and_its_readable_outbox_carried_over(tmp_
     assert held(cache)["h_0002"]["status"] == "resolved"  # the carried-over resolve shows again
 
 
+@pytest.mark.logs_errors
 def test_a_full_disk_keeps_a_recorded_request_in_memory_until_it_can_be_saved(path):
     cache = open_cache(path)
     snapshot(cache, [make_handoff(1, status="claimed", assignee="ana", version=2)])
@@ -490,6 +492,7 @@ def test_a_full_disk_keeps_a_recorded_request_in_memory_until_it_can_be_saved(pa
     assert held(again)["h_0001"]["outcome"]["notes"] == "n" * 9000
 
 
+@pytest.mark.logs_errors
 def test_a_full_disk_rejects_a_batch_whole(path):
     cache = open_cache(path)
     snapshot(cache, [make_handoff(1)])
