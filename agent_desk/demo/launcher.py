@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -32,51 +33,66 @@ DEMO_LEAD = "anna"
 
 
 class EmbeddedHub:
-    """A hub running on its own asyncio loop in a background thread."""
+    """A hub on its own asyncio loop in a background thread, for callers that are not async
+    (the demo's desktop, GUI tests). It can be stopped and started again on the same port.
+
+    Attributes:
+        config: what the hub is started with (its port is the one it got once started).
+        hub: the running hub, or None while stopped.
+    """
 
     def __init__(self, config: HubConfig) -> None:
         self.config = config
         self.loop = asyncio.new_event_loop()
         self.hub: Hub | None = None
-        self._thread = threading.Thread(target=self._run, name="embedded-hub", daemon=True)
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self.loop.run_forever, name="embedded-hub", daemon=True)
+        self._thread.start()
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.hub = Hub(self.config)
-            self.loop.run_until_complete(self.hub.start())
-        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread, which raises it
-            self._error = error
-            self._ready.set()
-            return
-        self._ready.set()
-        self.loop.run_forever()
+    @property
+    def url(self) -> str:
+        return f"ws://{self.config.host}:{self.config.port}"
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        """Run a coroutine on the hub's loop and wait for its result."""
+        return self.submit(coro).result(timeout)
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Run a coroutine on the hub's loop; returns its future at once."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def start(self) -> str:
         """Start the hub; returns its base URL. Raises what the hub raised while starting."""
-        self._thread.start()
-        self._ready.wait(timeout=30)
-        if self._error is not None:
-            raise self._error
-        assert self.hub is not None
-        return f"ws://{self.config.host}:{self.hub.port}"
 
-    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        async def start() -> int:
+            hub = Hub(self.config)
+            port = await hub.start()
+            self.hub = hub
+            return port
 
-    def call(self, fn: Any, *args: Any) -> Any:
+        self.config = dataclasses.replace(self.config, port=self.run(start()))
+        return self.url
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking store function on the hub's storage thread and wait for it."""
-        assert self.hub is not None
-
-        return self.submit(self.hub.run_storage(fn, *args)).result(timeout=30)
+        hub = self.hub
+        assert hub is not None, "the hub is not running"
+        return self.run(hub.run_storage(fn, *args))
 
     def stop(self) -> None:
-        if self.hub is not None and self.loop.is_running():
-            self.submit(self.hub.stop()).result(timeout=30)
+        """Stop the hub (its loop keeps running, so it can start again)."""
+        hub, self.hub = self.hub, None
+        if hub is not None:
+            self.run(hub.stop())
+
+    def close(self) -> None:
+        """Stop the hub and its loop and thread."""
+        try:
+            self.stop()
+        finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=30)
+            self._thread.join(timeout=30)
+            if not self._thread.is_alive():
+                self.loop.close()
 
 
 def issue_tokens(embedded: EmbeddedHub) -> dict[str, str]:
@@ -124,6 +140,6 @@ def run_demo(data: Path | None, rate: float, port: int = 0, desktop: bool = True
         running.cancel()
         embedded.submit(simulator.stop()).result(timeout=30)
         embedded.submit(simulator.client.close()).result(timeout=30)
-        embedded.stop()
+        embedded.close()
         if data is None:  # a folder of our own making: nothing in it is worth keeping
             shutil.rmtree(embedded.config.data_dir, ignore_errors=True)

@@ -3,17 +3,15 @@ on its own event loop in a background thread (pytest-qt tests are synchronous)."
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import Future
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from PySide6.QtCore import QSettings
 
-from agent_desk.hub.server import Hub, HubConfig
+from agent_desk.demo.launcher import EmbeddedHub
+from agent_desk.hub.server import HubConfig
 from agent_desk.ui.bridge import Bridge
 from agent_desk.ui.icons import Icons
 from agent_desk.ui.settings import DeskSettings
@@ -25,53 +23,31 @@ T = TypeVar("T")
 WAIT_MS = 15_000
 
 
-class ThreadedHub:
-    """A real hub on 127.0.0.1, on an asyncio loop in its own thread.
+class ThreadedHub(EmbeddedHub):
+    """The demo's embedded hub with what GUI tests ask of it: users, and a bot that escalates.
 
     Attributes:
-        url: ``ws://127.0.0.1:PORT``. tokens: user -> token.
+        tokens: user -> token.
     """
 
     def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="test-hub", daemon=True)
-        self.thread.start()
-        self.hub: Hub | None = None
-        self.port = 0
+        super().__init__(HubConfig(data_dir=data_dir, port=0, ping_interval_s=None, ping_timeout_s=None))
         self.tokens: dict[str, str] = {}
         self._bot: Peer | None = None
 
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
-        future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        return future.result(timeout)
-
     @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        async def start() -> None:
-            self.hub = Hub(HubConfig(data_dir=self.data_dir, port=self.port, ping_interval_s=None, ping_timeout_s=None))
-            self.port = await self.hub.start()
-
-        self.run(start())
+    def port(self) -> int:
+        return self.config.port
 
     def stop(self) -> None:
-        async def stop() -> None:
-            if self._bot is not None:
-                await self._bot.close()
-                self._bot = None
-            if self.hub is not None:
-                await self.hub.stop()
-                self.hub = None
-
-        self.run(stop())
+        bot, self._bot = self._bot, None
+        if bot is not None:
+            self.run(bot.close())
+        super().stop()
 
     def add_user(self, name: str, role: str, queues: tuple[str, ...] = ()) -> str:
         assert self.hub is not None
-        # On the hub's storage thread, like every other store call.
-        token = self.run(self.hub.run_storage(self.hub.store.add_user, name, role, queues, ()))
+        token = self.call(self.hub.store.add_user, name, role, queues, ())
         self.tokens[name] = token
         return token
 
@@ -86,14 +62,6 @@ class ThreadedHub:
             return result["data"]
 
         return self.run(call())
-
-    def close(self) -> None:
-        try:
-            self.stop()
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(10)
-            self.loop.close()
 
 
 @pytest.fixture

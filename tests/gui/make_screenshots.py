@@ -120,7 +120,7 @@ def main() -> int:
         window.close()
         embedded.submit(simulator.stop()).result(timeout=30)
         embedded.submit(simulator.client.close()).result(timeout=30)
-        embedded.stop()
+        embedded.close()
     return 0
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+from agent_desk.demo.launcher import DEMO_LEAD, start_demo_backend
 from agent_desk.demo.scenarios import CUSTOMERS, SCENARIOS, make_conversation
 from agent_desk.demo.simulator import Simulator, SourceClient
+from tests.support.peers import Peer
 
 STAYS_WITH_THE_BOT = (
     "order_status",
@@ -108,3 +110,20 @@ def test_conversations_are_varied_repeatable_and_each_customer_is_one_person():
     assert len(CUSTOMERS) == len({c.id for c in CUSTOMERS})
     loops = [c for c in first if c.scenario.name == "loop"]
     assert loops and all(c.turns[1].text == c.turns[3].text for c in loops)
+
+
+def test_the_demo_backend_serves_the_lead_and_shuts_down_cleanly(tmp_path):
+    """What `agent-desk demo` starts: a hub on a thread, its users, and the simulator feeding it."""
+    embedded, url, tokens, running, simulator = start_demo_backend(tmp_path / "hub", rate=0.01, pace=0, warm_up=10)
+    try:
+        lead = embedded.run(Peer.open(url, tokens[DEMO_LEAD]))
+        assert lead.hello["user"]["role"] == "lead"
+        created = embedded.run(lead.next_event("handoff.created"))  # the warm-up reaches the floor
+        assert created["data"]["customer"]["name"]
+        embedded.run(lead.close())
+    finally:
+        running.cancel()
+        embedded.run(simulator.stop())
+        embedded.run(simulator.client.close())
+        embedded.close()
+    assert embedded.hub is None and running.done()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -11,6 +12,8 @@ import threading
 from pathlib import Path
 
 READY = re.compile(r"listening on (wss?)://[^:]+:(\d+)")
+#: How long a hub may take to say it is listening before the test gives up on it.
+READY_TIMEOUT_S = 30.0
 
 
 def cli(*args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -37,14 +40,26 @@ class HubProcess:
             text=True,
         )
         self.stderr_lines: list[str] = []
-        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        line = self._first_line(READY_TIMEOUT_S)
         match = READY.search(line)
         if not match:
             self.proc.kill()
+            self.proc.wait(timeout=10)
             raise RuntimeError(f"hub did not start: {line!r} {self.proc.stderr.read() if self.proc.stderr else ''}")
         self.scheme, self.port = match.group(1), int(match.group(2))
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
+
+    def _first_line(self, timeout: float) -> str:
+        """The first line the hub prints, or "" when it prints none within ``timeout`` seconds."""
+        lines: queue.Queue[str] = queue.Queue()
+        assert self.proc.stdout is not None
+        stdout = self.proc.stdout
+        threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+        try:
+            return lines.get(timeout=timeout)
+        except queue.Empty:
+            return ""
 
     def _drain(self) -> None:
         assert self.proc.stderr is not None
