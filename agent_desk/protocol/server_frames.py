@@ -1,0 +1,222 @@
+"""What the hub sends, typed: the handoff and every server frame, as immutable models.
+
+Requests (what clients send) are in :mod:`agent_desk.protocol.messages`; this module is the
+other direction. A client reads a frame once, with :func:`parse_server_frame`, and works with
+typed data from there on: a :class:`Handoff` rather than a dict to re-check at every use.
+Fields the protocol may grow are kept (``extra="allow"``): unknown fields are ignored by
+meaning, not dropped, so a newer hub's handoff passes through an older client intact.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAdapter
+
+from agent_desk.protocol.messages import TierName, Time, Trig
+
+
+class Wire(BaseModel):
+    """A shape the hub sends: immutable, and keeping fields this version does not know."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-ready dict, as it came (unknown fields included)."""
+        return self.model_dump(mode="json")
+
+
+# -- the handoff -----------------------------------------------------------------------------
+
+
+class HandoffReason(Wire):
+    trigger: Trig | StrictStr
+    detail: StrictStr
+    score: float | None = None
+    message_index: StrictInt | None = None
+
+
+class HandoffCustomer(Wire):
+    id: StrictStr
+    name: StrictStr
+    tier: TierName | StrictStr = "standard"
+    lifetime_value: float | None = None
+    email: StrictStr | None = None
+    locale: StrictStr | None = None
+    history: list[Any] | None = None
+
+
+class HandoffAttempt(Wire):
+    step: StrictStr
+    result: StrictStr
+    at: Time
+    detail: StrictStr | None = None
+
+
+class TranscriptMessage(Wire):
+    index: Annotated[StrictInt, Field(ge=0)]
+    role: Literal["customer", "bot", "agent", "system"]
+    text: StrictStr
+    at: Time
+    sentiment: float | None = None
+
+
+class RecordedOutcome(Wire):
+    resolution: StrictStr
+    csat: StrictInt | None = None
+    disposition: StrictStr | None = None
+    notes: StrictStr | None = None
+    escalation_feedback: StrictStr | None = None
+    recorded_by: StrictStr
+    recorded_at: Time
+
+
+class Sentiment(Wire):
+    compound: float
+    trend: float
+
+
+class Handoff(Wire):
+    """A handoff as the hub sends it (PROTOCOL.md, "The handoff")."""
+
+    id: StrictStr
+    conversation_id: StrictStr
+    source: StrictStr
+    version: Annotated[StrictInt, Field(ge=1)]
+    status: Literal["waiting", "claimed", "resolved"]
+    queue: StrictStr
+    priority: Annotated[StrictInt, Field(ge=1, le=4)]
+    tier: TierName | StrictStr
+    language: StrictStr | None = None
+    channel: StrictStr | None = None
+    conversation_started_at: Time
+    escalated_at: Time
+    claimed_at: Time | None = None
+    resolved_at: Time | None = None
+    assignee: StrictStr | None = None
+    category: StrictStr | None = None
+    brief: StrictStr
+    sentiment: Sentiment | None = None
+    reasons: tuple[HandoffReason, ...] = ()
+    customer: HandoffCustomer
+    attempts: tuple[HandoffAttempt, ...] = ()
+    transcript: tuple[TranscriptMessage, ...] = ()
+    outcome: RecordedOutcome | None = None
+
+
+# -- frames ----------------------------------------------------------------------------------
+
+
+class HelloUser(Wire):
+    id: StrictStr
+    name: StrictStr
+    role: Literal["agent", "lead", "source"]
+    queues: tuple[StrictStr, ...] = ()
+    languages: tuple[StrictStr, ...] = ()
+    presence: StrictStr | None = None
+
+
+class FloorUser(Wire):
+    """A user as a lead's ``hello`` lists it."""
+
+    id: StrictStr
+    name: StrictStr
+    role: StrictStr
+    queues: tuple[StrictStr, ...] = ()
+    presence: StrictStr
+    active: Annotated[StrictInt, Field(ge=0)]
+    capacity: StrictInt | None = None
+
+
+class Hello(Wire):
+    type: Literal["hello"]
+    protocol: StrictInt
+    epoch: StrictStr
+    server_time: Time
+    user: HelloUser
+    queues: tuple[StrictStr, ...] = ()
+    sla_targets_s: dict[str, StrictInt] = Field(default_factory=dict)
+    users: tuple[FloorUser, ...] | None = None
+
+
+class ResultOk(Wire):
+    type: Literal["result"]
+    id: StrictStr
+    ok: Literal[True]
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResultError(Wire):
+    type: Literal["result"]
+    id: StrictStr
+    ok: Literal[False]
+    code: StrictStr
+    message: StrictStr
+    data: dict[str, Any] | None = None
+    retry_after_ms: StrictInt | None = None
+
+
+class ErrorFrame(Wire):
+    type: Literal["error"]
+    code: StrictStr
+    message: StrictStr
+
+
+class Snapshot(Wire):
+    type: Literal["snapshot"]
+    seq: Annotated[StrictInt, Field(ge=0)]
+    handoffs: tuple[Handoff, ...]
+    final: StrictBool
+
+
+class Synced(Wire):
+    type: Literal["synced"]
+    seq: Annotated[StrictInt, Field(ge=0)]
+
+
+class MessageAdded(Wire):
+    handoff_id: StrictStr
+    version: StrictInt
+    message: TranscriptMessage
+
+
+class PresenceChanged(Wire):
+    user: StrictStr
+    presence: StrictStr
+    active: StrictInt
+
+
+class Event(Wire):
+    """An event; ``data`` is read by its kind with :func:`event_data`."""
+
+    type: Literal["event"]
+    seq: Annotated[StrictInt, Field(ge=1)]
+    kind: StrictStr
+    at: Time
+    data: dict[str, Any]
+
+
+ServerFrame = Hello | ResultOk | ResultError | ErrorFrame | Snapshot | Synced | Event
+
+_FRAME: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)
+_DATA: dict[str, type[Wire]] = {
+    "handoff.created": Handoff,
+    "handoff.updated": Handoff,
+    "message.added": MessageAdded,
+    "presence.changed": PresenceChanged,
+}
+
+
+def parse_server_frame(frame: Any) -> ServerFrame:
+    """The typed frame.
+
+    Raises:
+        pydantic.ValidationError: the frame is not one the protocol describes.
+    """
+    return _FRAME.validate_python(frame)
+
+
+def event_data(event: Event) -> Wire | dict[str, Any]:
+    """An event's ``data``, typed by its kind (a kind this version does not know: the dict)."""
+    model = _DATA.get(event.kind)
+    return model.model_validate(event.data) if model is not None else event.data
