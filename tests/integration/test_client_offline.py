@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from agent_desk.client.surface import Link, SyncState
@@ -101,4 +99,3 @@ async def test_a_lead_sees_presence_and_can_reassign_to_a_user(hub, engine_facto
     await seen.wait_for(
         lambda: seen.handoff(handoff_id)["assignee"] == "tom" and seen.handoff(handoff_id)["_sync"] == SyncState.SYNCED
     )
-    await asyncio.sleep(0)  # let the hub finish fanning out before the fixture stops it
