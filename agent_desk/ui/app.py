@@ -27,9 +27,9 @@ from agent_desk.ui.bridge import Bridge, EngineCommands
 from agent_desk.ui.icons import Icons
 from agent_desk.ui.resources import resource
 from agent_desk.ui.settings import APPLICATION, ORGANIZATION, DeskSettings
-from agent_desk.ui.signin_dialog import SignInDialog, check_hub_url
+from agent_desk.ui.shell.window import DeskWindow
+from agent_desk.ui.signin.dialog import SignInDialog, check_hub_url
 from agent_desk.ui.theme import ThemeManager
-from agent_desk.ui.window import DeskWindow
 
 log = logging.getLogger(__name__)
 

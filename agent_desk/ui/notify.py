@@ -20,7 +20,7 @@ from agent_desk.client.surface import HandoffDelta
 from agent_desk.ui import labels
 from agent_desk.ui.icons import Icons
 from agent_desk.ui.settings import DeskSettings
-from agent_desk.ui.text import one_line
+from agent_desk.ui.text import mapping_of, one_line
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class Notifier(QObject):
         if not self._settings.notify or self.presence == "busy":
             return
         first = urgent[0]
-        customer = first.get("customer") if isinstance(first.get("customer"), Mapping) else {}
+        customer = mapping_of(first.get("customer"))
         name = one_line(customer.get("name"), 80) or self.tr("A customer")
         marks = []
         if str(first.get("priority")) == "1":

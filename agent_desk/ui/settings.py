@@ -3,8 +3,6 @@ notification choices. Never the token: that lives in the OS keyring only."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QByteArray, QSettings
 
 ORGANIZATION = "Agent Desk"
@@ -22,24 +20,23 @@ class DeskSettings:
     def __init__(self, settings: QSettings | None = None) -> None:
         self.store = settings or QSettings(ORGANIZATION, APPLICATION)
 
-    def _get(self, key: str, default: Any, kind: type) -> Any:
+    def _text(self, key: str, default: str) -> str:
         value = self.store.value(key, default)
-        if kind is bool:
-            if isinstance(value, str):
-                return value.lower() in ("1", "true", "yes")
-            return bool(value)
-        try:
-            return kind(value) if value is not None else default
-        except (TypeError, ValueError):
-            return default
+        return default if value is None else str(value)
+
+    def _flag(self, key: str, default: bool) -> bool:
+        value = self.store.value(key, default)
+        if isinstance(value, str):  # INI files and some native stores give booleans back as text
+            return value.lower() in ("1", "true", "yes")
+        return bool(value)
 
     @property
     def last_hub(self) -> str:
-        return self._get("signin/hub", "", str)
+        return self._text("signin/hub", "")
 
     @property
     def last_user(self) -> str:
-        return self._get("signin/user", "", str)
+        return self._text("signin/user", "")
 
     def remember_sign_in(self, hub: str, user: str) -> None:
         self.store.setValue("signin/hub", hub)
@@ -48,7 +45,7 @@ class DeskSettings:
 
     @property
     def theme(self) -> str:
-        return self._get("view/theme", "system", str)
+        return self._text("view/theme", "system")
 
     @theme.setter
     def theme(self, mode: str) -> None:
@@ -56,7 +53,7 @@ class DeskSettings:
 
     @property
     def notify(self) -> bool:
-        return self._get("notify/enabled", True, bool)
+        return self._flag("notify/enabled", True)
 
     @notify.setter
     def notify(self, enabled: bool) -> None:
@@ -64,7 +61,7 @@ class DeskSettings:
 
     @property
     def sound(self) -> bool:
-        return self._get("notify/sound", True, bool)
+        return self._flag("notify/sound", True)
 
     @sound.setter
     def sound(self, enabled: bool) -> None:

@@ -117,6 +117,11 @@ def format_seconds(value: Any) -> str:
     return format_duration(value)
 
 
+def mapping_of(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a mapping (a handoff's customer, a figure's feedback), else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def sentiment_of(handoff: Mapping[str, Any]) -> float | None:
     """The handoff's compound sentiment (-1..1), or None."""
     sentiment = handoff.get("sentiment")

@@ -10,7 +10,7 @@ from PySide6.QtCore import QCoreApplication, QThread
 
 from agent_desk.client.surface import ConnectionStatus, HandoffDelta, Link
 from agent_desk.ui.bridge import Bridge, merge_deltas
-from agent_desk.ui.queue_model import QueueModel
+from agent_desk.ui.queue.model import QueueModel
 from agent_desk.ui.threads import WrongThread, ensure_gui_thread
 from tests.gui.factories import FakeEngine, handoff
 

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from agent_desk.ui.transcript import MESSAGE_ROLE
+from agent_desk.ui.handoff.transcript import MESSAGE_ROLE
 from tests.gui.desk_helpers import make_desk
 from tests.gui.factories import handoff
 

@@ -15,11 +15,11 @@ from PySide6.QtTest import QTest
 
 from agent_desk.client.surface import Link
 from agent_desk.ui.app import DeskApp
-from agent_desk.ui.detail import DetailPane
-from agent_desk.ui.queue_model import QueueModel
-from agent_desk.ui.resolve_dialog import ResolveDialog
-from agent_desk.ui.sidebar import Sidebar
-from agent_desk.ui.window import DeskWindow
+from agent_desk.ui.handoff.detail import DetailPane
+from agent_desk.ui.handoff.resolve_dialog import ResolveDialog
+from agent_desk.ui.queue.model import QueueModel
+from agent_desk.ui.shell.sidebar import Sidebar
+from agent_desk.ui.shell.window import DeskWindow
 from tests.gui.conftest import ThreadedHub
 from tests.support.peers import message
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from agent_desk.client.surface import AttentionItem, UserInfo
-from agent_desk.ui.attention import AttentionModel
-from agent_desk.ui.metrics_panel import BreakdownModel
-from agent_desk.ui.sidebar import NavItem, NavModel
-from agent_desk.ui.team import AgentsModel
-from agent_desk.ui.transcript import TranscriptModel
+from agent_desk.ui.handoff.transcript import TranscriptModel
+from agent_desk.ui.metrics.panel import BreakdownModel
+from agent_desk.ui.shell.sidebar import NavItem, NavModel
+from agent_desk.ui.sync.attention import AttentionModel
+from agent_desk.ui.team.agents import AgentsModel
 from tests.gui.factories import handoff
 
 FIGURES = {

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from agent_desk.client.surface import HandoffDelta
-from agent_desk.ui.queue_filter import QueueFilter, View
-from agent_desk.ui.queue_model import QueueModel
+from agent_desk.ui.queue.filter import QueueFilter, View
+from agent_desk.ui.queue.model import QueueModel
 from tests.gui.factories import BASE, handoff
 
 

@@ -10,7 +10,8 @@ from PySide6.QtCore import QModelIndex, Qt
 
 from agent_desk.client.surface import HandoffDelta
 from agent_desk.protocol.visibility import rank_key
-from agent_desk.ui.queue_model import WAIT_ROLE, Column, QueueModel, Sla
+from agent_desk.ui.queue.model import QueueModel
+from agent_desk.ui.queue.rows import WAIT_ROLE, Column, Sla
 from tests.gui.factories import BASE, handoff
 
 

@@ -10,7 +10,7 @@ import pytest
 from agent_desk.client.surface import ConnectionStatus, Link, TokenNotice
 from agent_desk.client.tokens import TokenStore
 from agent_desk.ui.app import NewTokenStore
-from agent_desk.ui.signin_dialog import check_hub_url
+from agent_desk.ui.signin.dialog import check_hub_url
 from tests.gui.desk_helpers import WAIT_MS, make_desk
 from tests.gui.factories import session
 

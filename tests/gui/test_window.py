@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.client.surface import AttentionItem, ConnectionStatus, Link, UserInfo
-from agent_desk.ui.keymap import KeymapDialog
-from agent_desk.ui.queue_filter import View
-from agent_desk.ui.resolve_dialog import ResolveDialog
+from agent_desk.ui.handoff.resolve_dialog import ResolveDialog
+from agent_desk.ui.queue.filter import View
+from agent_desk.ui.shell.keymap import KeymapDialog
 from tests.gui.desk_helpers import WAIT_MS, Desk, make_desk
 from tests.gui.factories import handoff, session
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from agent_desk.client.surface import UserInfo
 from agent_desk.ui import labels
-from agent_desk.ui.text import one_line
+from agent_desk.ui.text import mapping_of, one_line
 from agent_desk.ui.widgets import plain_label, set_tip
 
 
@@ -48,7 +48,7 @@ class ReassignDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
         layout.setSpacing(12)
-        customer = handoff.get("customer") if isinstance(handoff.get("customer"), Mapping) else {}
+        customer = mapping_of(handoff.get("customer"))
         layout.addWidget(plain_label(one_line(customer.get("name"), 120) or self.windowTitle(), "PanelTitle"))
         layout.addWidget(plain_label(one_line(handoff.get("brief"), 300), "DialogInfo", wrap=True))
 
@@ -91,7 +91,7 @@ class ReassignDialog(QDialog):
         layout.addLayout(grid)
         (self.to_person if self.to_person.isVisibleTo(self) else self.to_queue).setChecked(True)
 
-        buttons = QDialogButtonBox()
+        buttons = self._buttons = QDialogButtonBox()
         self.ok_button = buttons.addButton(
             self.tr("Reassign") if lead else self.tr("Transfer"), QDialogButtonBox.ButtonRole.AcceptRole
         )
@@ -100,11 +100,14 @@ class ReassignDialog(QDialog):
         set_tip(self.ok_button, self.tr("Do it (Enter)"), self.ok_button.text())
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         set_tip(cancel, self.tr("Close without changing anything (Esc)"), self.tr("Cancel"))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.group.idToggled.connect(self.on_choice_toggled)
+        self._connect_signals()
         self.on_choice_toggled(0, True)
+
+    def _connect_signals(self) -> None:
+        self._buttons.accepted.connect(self.accept)
+        self._buttons.rejected.connect(self.reject)
+        self.group.idToggled.connect(self.on_choice_toggled)
 
     def on_choice_toggled(self, _id: int, _checked: bool) -> None:
         self.person.setEnabled(self.to_person.isChecked())

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from agent_desk.client.surface import UserInfo
 from agent_desk.ui import labels
 from agent_desk.ui.icons import Icons
+from agent_desk.ui.row_model import RowModel
 from agent_desk.ui.text import one_line
 from agent_desk.ui.theme import ThemeManager
 from agent_desk.ui.widgets import EmptyStateTable, plain_label
@@ -29,14 +30,13 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 PRESENCE_ORDER = {"available": 0, "busy": 1, "away": 2, "offline": 3}
 
 
-class AgentsModel(QAbstractTableModel):
+class AgentsModel(RowModel[UserInfo]):
     """People on the hub (agents and leads), updated in place as presence changes."""
 
     NAME, PRESENCE, ACTIVE, QUEUES, ROLE = range(5)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._users: list[UserInfo] = []
+        super().__init__(parent, columns=5)
         self._local_active: dict[str, int] | None = None
 
     def active(self, user: UserInfo) -> int:
@@ -50,14 +50,8 @@ class AgentsModel(QAbstractTableModel):
         if counts == self._local_active:
             return
         self._local_active = dict(counts)
-        if self._users:
-            self.dataChanged.emit(self.index(0, self.ACTIVE), self.index(len(self._users) - 1, self.ACTIVE))
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else len(self._users)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else 5
+        if self._rows:
+            self.dataChanged.emit(self.index(0, self.ACTIVE), self.index(len(self._rows) - 1, self.ACTIVE))
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 5:
@@ -67,9 +61,9 @@ class AgentsModel(QAbstractTableModel):
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._users):
+        user = self.row_at(index)
+        if user is None:
             return None
-        user = self._users[index.row()]
         column = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
             if column == self.NAME:
@@ -88,27 +82,22 @@ class AgentsModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-
     @staticmethod
     def _key(user: UserInfo) -> tuple[int, str]:
         return (PRESENCE_ORDER.get(user.presence, 4), user.name.casefold())
 
     def users(self) -> list[UserInfo]:
         """The people, with what each holds now."""
-        return [replace(u, active=self.active(u)) for u in self._users]
+        return [replace(u, active=self.active(u)) for u in self._rows]
 
     def set_users(self, users: Sequence[UserInfo]) -> None:
         self.beginResetModel()
-        self._users = sorted((u for u in users if u.role in ("agent", "lead")), key=self._key)
+        self._rows = sorted((u for u in users if u.role in ("agent", "lead")), key=self._key)
         self.endResetModel()
 
     def update_user(self, user: UserInfo) -> None:
         """One user's presence or active count changed: update that row (or add it)."""
-        for row, known in enumerate(self._users):
+        for row, known in enumerate(self._rows):
             if known.id == user.id:
                 merged = UserInfo(
                     id=known.id,
@@ -119,14 +108,14 @@ class AgentsModel(QAbstractTableModel):
                     presence=user.presence,
                     active=user.active,
                 )
-                self._users[row] = merged
+                self._rows[row] = merged
                 self.dataChanged.emit(self.index(row, 0), self.index(row, 4))
                 return
         if user.role not in ("agent", "lead", ""):
             return
-        row = len(self._users)
+        row = len(self._rows)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._users.append(user)
+        self._rows.append(user)
         self.endInsertRows()
 
 

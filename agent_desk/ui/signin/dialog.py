@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -24,13 +24,19 @@ def check_hub_url(url: str) -> str | None:
     """None when ``url`` looks like a hub base address, else what is wrong with it, in words."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("ws", "wss"):
-        return SignInDialog.tr("The hub address starts with ws:// or wss://, for example wss://desk.example.com:8765")
+        return QCoreApplication.translate(
+            "SignInDialog", "The hub address starts with ws:// or wss://, for example wss://desk.example.com:8765"
+        )
     if not parts.hostname:
-        return SignInDialog.tr("The hub address needs a host name, for example wss://desk.example.com:8765")
+        return QCoreApplication.translate(
+            "SignInDialog", "The hub address needs a host name, for example wss://desk.example.com:8765"
+        )
     try:
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        return SignInDialog.tr("The port in the hub address is not a number between 1 and 65535")
+        return QCoreApplication.translate(
+            "SignInDialog", "The port in the hub address is not a number between 1 and 65535"
+        )
     return None
 
 
@@ -103,7 +109,7 @@ class SignInDialog(QDialog):
         self.message.setVisible(False)
         layout.addWidget(self.message)
 
-        buttons = QDialogButtonBox()
+        buttons = self._buttons = QDialogButtonBox()
         self.sign_in_button = buttons.addButton(self.tr("Sign in"), QDialogButtonBox.ButtonRole.AcceptRole)
         self.sign_in_button.setDefault(True)
         self.sign_in_button.setProperty("primary", True)
@@ -115,13 +121,16 @@ class SignInDialog(QDialog):
             self.tr("Work offline"),
         )
         self.offline_button.hide()
-        self.offline_button.clicked.connect(self.offlineRequested.emit)
         quit_button = buttons.addButton(self.tr("Quit"), QDialogButtonBox.ButtonRole.RejectRole)
         set_tip(quit_button, self.tr("Close Agent Desk"), self.tr("Quit"))
         layout.addWidget(buttons)
-        buttons.accepted.connect(self.on_sign_in)
-        buttons.rejected.connect(self.reject)
+        self._connect_signals()
         (self.token if hub and user else self.hub if not hub else self.user).setFocus()
+
+    def _connect_signals(self) -> None:
+        self.offline_button.clicked.connect(self.offlineRequested.emit)
+        self._buttons.accepted.connect(self.on_sign_in)
+        self._buttons.rejected.connect(self.reject)
 
     def set_icon(self, icon: QIcon) -> None:
         self.setWindowIcon(icon)

@@ -16,26 +16,23 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.ui import labels
+from agent_desk.ui.handoff.transcript import TranscriptModel, TranscriptView
 from agent_desk.ui.icons import Icons
-from agent_desk.ui.queue_delegate import reason_tooltip
+from agent_desk.ui.marks import reason_tooltip
 from agent_desk.ui.text import (
     format_clock,
     format_money,
+    mapping_of,
     one_line,
     parse_ts,
     safe_text,
     sentiment_of,
 )
 from agent_desk.ui.theme import ThemeManager
-from agent_desk.ui.transcript import TranscriptModel, TranscriptView
 from agent_desk.ui.widgets import FlowLayout, chip, plain_label, rule, set_tip
 
 MAX_ATTEMPTS_SHOWN = 4
 MAX_HISTORY_SHOWN = 2
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 class DetailPane(QWidget):
@@ -65,6 +62,7 @@ class DetailPane(QWidget):
         self._me = ""
         self._lead = False
         self._build()
+        self._connect_signals()
         self.setAccessibleName(self.tr("Handoff details"))
 
     # ---- construction ---------------------------------------------------------------------
@@ -89,7 +87,8 @@ class DetailPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
 
-        header = QWidget(objectName="DetailHeader")
+        header = QWidget()
+        header.setObjectName("DetailHeader")
         head = QVBoxLayout(header)
         head.setContentsMargins(16, 14, 16, 10)
         head.setSpacing(6)
@@ -112,7 +111,8 @@ class DetailPane(QWidget):
         layout.addWidget(header)
         layout.addWidget(rule())
 
-        card = QWidget(objectName="CustomerCard")
+        card = QWidget()
+        card.setObjectName("CustomerCard")
         card_layout = QVBoxLayout(card)
         card_layout.setContentsMargins(16, 10, 16, 10)
         card_layout.setSpacing(3)
@@ -152,7 +152,8 @@ class DetailPane(QWidget):
         )
         layout.addWidget(self.transcript, 1)
 
-        actions = QWidget(objectName="ActionBar")
+        actions = QWidget()
+        actions.setObjectName("ActionBar")
         bar = QHBoxLayout(actions)
         bar.setContentsMargins(12, 8, 12, 8)
         bar.setSpacing(8)
@@ -177,14 +178,16 @@ class DetailPane(QWidget):
         bar.addStretch(1)
         layout.addWidget(actions)
 
-        self.claim_button.clicked.connect(self.on_claim_clicked)
-        self.release_button.clicked.connect(self.on_release_clicked)
-        self.resolve_button.clicked.connect(self.on_resolve_clicked)
-        self.reassign_button.clicked.connect(self.on_reassign_clicked)
         self.setTabOrder(self.transcript, self.claim_button)
         self.setTabOrder(self.claim_button, self.resolve_button)
         self.setTabOrder(self.resolve_button, self.release_button)
         self.setTabOrder(self.release_button, self.reassign_button)
+
+    def _connect_signals(self) -> None:
+        self.claim_button.clicked.connect(self.on_claim_clicked)
+        self.release_button.clicked.connect(self.on_release_clicked)
+        self.resolve_button.clicked.connect(self.on_resolve_clicked)
+        self.reassign_button.clicked.connect(self.on_reassign_clicked)
         self._themes.changed.connect(self.on_theme_changed)
 
     # ---- slots ----------------------------------------------------------------------------
@@ -307,7 +310,7 @@ class DetailPane(QWidget):
         self._chips_box.updateGeometry()
 
     def _show_customer(self, h: Mapping[str, Any]) -> None:
-        customer = _mapping(h.get("customer"))
+        customer = mapping_of(h.get("customer"))
         self.customer_name.setText(one_line(customer.get("name"), 120) or self.tr("Unknown customer"))
         tier = str(h.get("tier") or customer.get("tier") or "standard")
         self.tier.setText(labels.tier_label(tier) if tier in ("vip", "premium") else "")

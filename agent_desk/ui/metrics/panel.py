@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 from agent_desk.protocol.timefmt import format_time
 from agent_desk.ui import labels
 from agent_desk.ui.icons import Icons
-from agent_desk.ui.text import format_rate, format_seconds, one_line
+from agent_desk.ui.row_model import RowModel
+from agent_desk.ui.text import format_rate, format_seconds, mapping_of, one_line
 from agent_desk.ui.widgets import plain_label, set_tip
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -44,13 +45,12 @@ def _int(value: Any) -> str:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else "—"
 
 
-class BreakdownModel(QAbstractTableModel):
+class BreakdownModel(RowModel[tuple[str, Mapping[str, Any]]]):
     """Figures per queue or per trigger, one row each."""
 
     def __init__(self, by_trigger: bool, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, columns=9 if by_trigger else 8)
         self._by_trigger = by_trigger
-        self._rows: list[tuple[str, Mapping[str, Any]]] = []
 
     def _columns(self) -> list[str]:
         columns = [
@@ -66,12 +66,6 @@ class BreakdownModel(QAbstractTableModel):
         if self._by_trigger:
             columns.append(self.tr("Feedback"))
         return columns
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else (9 if self._by_trigger else 8)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal:
@@ -92,7 +86,7 @@ class BreakdownModel(QAbstractTableModel):
         name, f = self._rows[row]
         if column == 0:
             return labels.trigger_label(name) if self._by_trigger else one_line(name, 60)
-        feedback = f.get("feedback") if isinstance(f.get("feedback"), Mapping) else {}
+        feedback = mapping_of(f.get("feedback"))
         values = [
             _int(f.get("handoffs")),
             format_rate(f.get("handoff_rate")),
@@ -106,7 +100,7 @@ class BreakdownModel(QAbstractTableModel):
         return values[column - 1] if 1 <= column <= len(values) else ""
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if self.row_at(index) is None:
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self.text(index.row(), index.column())
@@ -115,11 +109,6 @@ class BreakdownModel(QAbstractTableModel):
                 return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def set_figures(self, by_key: Mapping[str, Any] | None) -> None:
         self.beginResetModel()
@@ -220,6 +209,7 @@ class MetricsPanel(QWidget):
 
         self.by_queue = BreakdownModel(False, self)
         self.by_trigger = BreakdownModel(True, self)
+        self._tables: list[QTableView] = []
         for title, model in ((self.tr("By queue"), self.by_queue), (self.tr("By trigger"), self.by_trigger)):
             layout.addWidget(plain_label(title, "SectionLabel"))
             table = QTableView()
@@ -239,16 +229,25 @@ class MetricsPanel(QWidget):
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             header.setStretchLastSection(True)
             header.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            model.modelReset.connect(lambda t=table: self._fit(t))
             self._fit(table)
+            self._tables.append(table)
             layout.addWidget(table)
         layout.addStretch(1)
 
         self._timer = QTimer(self)
         self._timer.setInterval(AUTO_REFRESH_MS)
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
         self._timer.timeout.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
         self.period.currentIndexChanged.connect(self.refresh)
+        self.by_queue.modelReset.connect(self.on_figures_reset)
+        self.by_trigger.modelReset.connect(self.on_figures_reset)
+
+    def on_figures_reset(self) -> None:
+        for table in self._tables:
+            self._fit(table)
 
     @staticmethod
     def _fit(table: QTableView) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from agent_desk.protocol.codes import MAX_TEXT_CHARS
 from agent_desk.ui import labels
-from agent_desk.ui.text import one_line
+from agent_desk.ui.text import mapping_of, one_line
 from agent_desk.ui.widgets import plain_label, set_tip
 
 RESOLUTIONS = ("resolved", "unresolved", "follow_up", "transferred")
@@ -72,7 +72,7 @@ class ResolveDialog(QDialog):
         self.setObjectName("ResolveDialog")
         self.setModal(True)
         self.setMinimumWidth(460)
-        customer = handoff.get("customer") if isinstance(handoff.get("customer"), Mapping) else {}
+        customer = mapping_of(handoff.get("customer"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
         layout.setSpacing(12)
@@ -123,8 +123,11 @@ class ResolveDialog(QDialog):
         self.disposition.addItem("")
         for value in dispositions or self.default_dispositions():
             self.disposition.addItem(value)
-        self.disposition.lineEdit().setMaxLength(MAX_DISPOSITION_CHARS)
-        self.disposition.lineEdit().setPlaceholderText(self.tr("e.g. refund issued"))
+        disposition_edit = self.disposition.lineEdit()
+        assert disposition_edit is not None  # an editable combo box always has one
+        self._disposition_edit = disposition_edit
+        disposition_edit.setMaxLength(MAX_DISPOSITION_CHARS)
+        disposition_edit.setPlaceholderText(self.tr("e.g. refund issued"))
         set_tip(self.disposition, self.tr("What was done, in a few words"), self.tr("Disposition"))
         form.addRow(self.tr("&Disposition"), self.disposition)
 
@@ -160,7 +163,7 @@ class ResolveDialog(QDialog):
         layout.addLayout(form)
 
         hint = plain_label(self.tr("Enter records it · Esc cancels · it syncs on its own"), "DialogInfo")
-        buttons = QDialogButtonBox()
+        buttons = self._buttons = QDialogButtonBox()
         self.record_button = buttons.addButton(self.tr("Record"), QDialogButtonBox.ButtonRole.AcceptRole)
         self.record_button.setDefault(True)
         self.record_button.setProperty("primary", True)
@@ -172,21 +175,24 @@ class ResolveDialog(QDialog):
         bottom.addWidget(buttons)
         layout.addLayout(bottom)
 
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.notes.submitted.connect(self.accept)
-        self.disposition.lineEdit().returnPressed.connect(self.accept)
+        self._connect_signals()
         self.resolution.setFocus()
+
+    def _connect_signals(self) -> None:
+        self._buttons.accepted.connect(self.accept)
+        self._buttons.rejected.connect(self.reject)
+        self.notes.submitted.connect(self.accept)
+        self._disposition_edit.returnPressed.connect(self.accept)
 
     @staticmethod
     def default_dispositions() -> tuple[str, ...]:
         return (
-            ResolveDialog.tr("refund issued"),
-            ResolveDialog.tr("charge corrected"),
-            ResolveDialog.tr("replacement sent"),
-            ResolveDialog.tr("fixed on a call"),
-            ResolveDialog.tr("explained policy"),
-            ResolveDialog.tr("passed to specialist team"),
+            QCoreApplication.translate("ResolveDialog", "refund issued"),
+            QCoreApplication.translate("ResolveDialog", "charge corrected"),
+            QCoreApplication.translate("ResolveDialog", "replacement sent"),
+            QCoreApplication.translate("ResolveDialog", "fixed on a call"),
+            QCoreApplication.translate("ResolveDialog", "explained policy"),
+            QCoreApplication.translate("ResolveDialog", "passed to specialist team"),
         )
 
     def set_csat(self, score: int | None) -> None:

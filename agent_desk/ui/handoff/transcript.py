@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
+    QAbstractItemModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.ui import labels
-from agent_desk.ui.queue_delegate import draw_sentiment
+from agent_desk.ui.marks import draw_sentiment
+from agent_desk.ui.row_model import RowModel
 from agent_desk.ui.text import format_clock, parse_ts, safe_text
 from agent_desk.ui.theme import ThemeManager
 
@@ -71,7 +72,7 @@ class Message:
         return f"{head}: {self.text}"
 
 
-class TranscriptModel(QAbstractListModel):
+class TranscriptModel(RowModel[Message]):
     """The messages of the handoff in focus; grows row by row as messages arrive.
 
     Attributes:
@@ -81,28 +82,19 @@ class TranscriptModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.handoff_id = ""
-        self._messages: list[Message] = []
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else len(self._messages)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._messages):
+        message = self.row_at(index)
+        if message is None:
             return None
-        message = self._messages[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return message.spoken()
         if role == MESSAGE_ROLE:
             return message
         return None
 
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-
     def message(self, row: int) -> Message:
-        return self._messages[row]
+        return self._rows[row]
 
     def show(self, handoff_id: str, transcript: Sequence[Any] | None) -> None:
         """Show ``transcript``; for the same handoff, only new or changed messages are touched."""
@@ -110,23 +102,23 @@ class TranscriptModel(QAbstractListModel):
         if handoff_id != self.handoff_id:
             self.beginResetModel()
             self.handoff_id = handoff_id
-            self._messages = entries
+            self._rows = entries
             self.endResetModel()
             return
-        common = min(len(entries), len(self._messages))
+        common = min(len(entries), len(self._rows))
         for row in range(common):
-            if not entries[row].same_as(self._messages[row]):
-                self._messages[row] = entries[row]
+            if not entries[row].same_as(self._rows[row]):
+                self._rows[row] = entries[row]
                 index = self.index(row, 0)
                 self.dataChanged.emit(index, index)
-        if len(entries) > len(self._messages):
-            first = len(self._messages)
+        if len(entries) > len(self._rows):
+            first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, len(entries) - 1)
-            self._messages.extend(entries[first:])
+            self._rows.extend(entries[first:])
             self.endInsertRows()
-        elif len(entries) < len(self._messages):
-            self.beginRemoveRows(QModelIndex(), len(entries), len(self._messages) - 1)
-            del self._messages[len(entries) :]
+        elif len(entries) < len(self._rows):
+            self.beginRemoveRows(QModelIndex(), len(entries), len(self._rows) - 1)
+            del self._rows[len(entries) :]
             self.endRemoveRows()
 
 
@@ -260,13 +252,17 @@ class TranscriptView(QListView):
         self.setSpacing(0)
         self.setViewportMargins(0, 10, 0, 6)
         self._stick_to_bottom = True
-        themes.changed.connect(lambda _theme: self.viewport().update())
+        themes.changed.connect(self.on_theme_changed)
 
-    def setModel(self, model: TranscriptModel) -> None:  # type: ignore[override]
+    def on_theme_changed(self, _theme: Any) -> None:
+        self.viewport().update()
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
         super().setModel(model)
-        model.rowsAboutToBeInserted.connect(self._remember_bottom)
-        model.rowsInserted.connect(self._follow)
-        model.modelReset.connect(self._after_reset)
+        if model is not None:
+            model.rowsAboutToBeInserted.connect(self._remember_bottom)
+            model.rowsInserted.connect(self._follow)
+            model.modelReset.connect(self._after_reset)
 
     def _at_bottom(self) -> bool:
         bar = self.verticalScrollBar()

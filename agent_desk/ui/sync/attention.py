@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from agent_desk.client.surface import AttentionItem
 from agent_desk.ui import labels
 from agent_desk.ui.icons import Icons
+from agent_desk.ui.row_model import RowModel
 from agent_desk.ui.text import format_clock, one_line, parse_ts, safe_text
 from agent_desk.ui.widgets import plain_label, set_tip
 
@@ -47,16 +48,12 @@ def outcome_text(outcome: Mapping[str, Any]) -> str:
     return text
 
 
-class AttentionModel(QAbstractListModel):
+class AttentionModel(RowModel[AttentionItem]):
     """The refused actions, newest first."""
 
     def __init__(self, describe: Callable[[str | None], str] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._items: list[AttentionItem] = []
         self._describe = describe or (lambda handoff_id: handoff_id or "")
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else len(self._items)
 
     def text(self, item: AttentionItem) -> str:
         what = labels.action_label(item.kind)
@@ -73,9 +70,9 @@ class AttentionModel(QAbstractListModel):
         return text
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
+        item = self.row_at(index)
+        if item is None:
             return None
-        item = self._items[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self.text(item)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -84,17 +81,12 @@ class AttentionModel(QAbstractListModel):
             return item
         return None
 
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-
     def item(self, row: int) -> AttentionItem:
-        return self._items[row]
+        return self._rows[row]
 
     def set_items(self, items: Sequence[AttentionItem]) -> None:
         self.beginResetModel()
-        self._items = sorted(items, key=lambda i: i.at, reverse=True)
+        self._rows = sorted(items, key=lambda i: i.at, reverse=True)
         self.endResetModel()
 
 
@@ -156,13 +148,16 @@ class AttentionPanel(QWidget):
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
+        self._connect_signals()
+        self._update_buttons()
+
+    def _connect_signals(self) -> None:
         self.open_button.clicked.connect(self.on_open)
         self.retry_button.clicked.connect(self.on_retry)
         self.copy_button.clicked.connect(self.on_copy)
         self.dismiss_button.clicked.connect(self.on_dismiss)
         self.list.selectionModel().currentChanged.connect(self._update_buttons)
         self.model.modelReset.connect(self._after_reset)
-        self._update_buttons()
 
     def _current(self) -> AttentionItem | None:
         index = self.list.currentIndex()

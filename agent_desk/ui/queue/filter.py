@@ -9,10 +9,18 @@ from __future__ import annotations
 from collections.abc import Collection
 from enum import StrEnum
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Signal,
+)
 
 from agent_desk.protocol.visibility import language_matches
-from agent_desk.ui.queue_model import QueueModel, Row
+from agent_desk.ui.queue.model import QueueModel
+from agent_desk.ui.queue.rows import Row
 
 #: Qt 6.10 replaced invalidateRowsFilter() with beginFilterChange()/endFilterChange().
 _FILTER_CHANGE_API = hasattr(QSortFilterProxyModel, "beginFilterChange")
@@ -54,7 +62,9 @@ class QueueFilter(QSortFilterProxyModel):
         # Filtering only: the source keeps rank order itself.
         self.setDynamicSortFilter(True)
 
-    def setSourceModel(self, model: QueueModel) -> None:  # type: ignore[override]
+    def setSourceModel(self, model: QAbstractItemModel) -> None:
+        if not isinstance(model, QueueModel):
+            raise TypeError(f"QueueFilter filters a QueueModel, not {type(model).__name__}")
         self._queue_model = model
         super().setSourceModel(model)
         model.dayChanged.connect(self.on_day_changed)

@@ -137,6 +137,10 @@ class ConnectionIndicator(QWidget):
         self.state = ""
         self.setAccessibleName(_t("Connection"))
 
+    def show_status(self, status: ConnectionStatus | None, retry_left: float | None = None) -> None:
+        """Show the engine's last status (None before the first) in words and an icon."""
+        self.show_state(*describe(status, retry_left))
+
     def show_state(self, state: str, text: str, tip: str) -> None:
         self.label.setText(text)
         if state != self.state:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.ui.icons import Icons
-from agent_desk.ui.queue_filter import View
-from agent_desk.ui.queue_model import Counts
+from agent_desk.ui.queue.filter import View
+from agent_desk.ui.queue.tally import Counts
+from agent_desk.ui.row_model import RowModel
 from agent_desk.ui.theme import ThemeManager
 from agent_desk.ui.widgets import plain_label
 
@@ -42,20 +43,13 @@ class NavItem:
     alert: bool = False
 
 
-class NavModel(QAbstractListModel):
+class NavModel(RowModel[NavItem]):
     """A short list of navigation items with counts."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._items: list[NavItem] = []
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else len(self._items)
-
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
+        item = self.row_at(index)
+        if item is None:
             return None
-        item = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return item.label
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -72,37 +66,32 @@ class NavModel(QAbstractListModel):
             return item.icon
         return None
 
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-
     def items(self) -> list[NavItem]:
-        return list(self._items)
+        return list(self._rows)
 
     def set_items(self, items: Sequence[NavItem]) -> None:
         """Replace the items; when only labels and counts changed, rows are updated in place."""
         items = list(items)
-        if [i.key for i in items] == [i.key for i in self._items]:
+        if [i.key for i in items] == [i.key for i in self._rows]:
             for row, item in enumerate(items):
-                if item != self._items[row]:
-                    self._items[row] = item
+                if item != self._rows[row]:
+                    self._rows[row] = item
                     index = self.index(row, 0)
                     self.dataChanged.emit(index, index)
             return
         self.beginResetModel()
-        self._items = items
+        self._rows = items
         self.endResetModel()
 
     def set_count(self, key: str, count: int | None, alert: bool = False) -> None:
-        for row, item in enumerate(self._items):
+        for row, item in enumerate(self._rows):
             if item.key == key and (item.count != count or item.alert != alert):
-                self._items[row] = replace(item, count=count, alert=alert)
+                self._rows[row] = replace(item, count=count, alert=alert)
                 index = self.index(row, 0)
                 self.dataChanged.emit(index, index)
 
     def row_of(self, key: str) -> int:
-        for row, item in enumerate(self._items):
+        for row, item in enumerate(self._rows):
             if item.key == key:
                 return row
         return -1
@@ -180,8 +169,11 @@ class NavList(QListView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setMouseTracking(True)
         self.nav.modelReset.connect(self._fit)
-        themes.changed.connect(lambda _t: self.viewport().update())
+        themes.changed.connect(self.on_theme_changed)
         self._fit()
+
+    def on_theme_changed(self, _theme: Any) -> None:
+        self.viewport().update()
 
     def _fit(self) -> None:
         self.setFixedHeight(max(1, self.nav.rowCount()) * 30 + 4)
@@ -266,6 +258,9 @@ class Sidebar(QWidget):
         self.set_lead(False)
         self.views.select_key(View.WAITING)
         self.queues.select_key(ALL_QUEUES)
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
         self.views.clicked.connect(self.on_view_clicked)
         self.views.activated.connect(self.on_view_clicked)
         self.views.selectionModel().currentChanged.connect(self.on_view_clicked)

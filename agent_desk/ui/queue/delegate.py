@@ -10,14 +10,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPainterPath, QPolygonF
+from PySide6.QtCore import (
+    QAbstractProxyModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip, QWidget
 
 from agent_desk.ui import labels
 from agent_desk.ui.icons import Icons
-from agent_desk.ui.queue_model import Column, QueueModel, Row, Sla
-from agent_desk.ui.text import one_line, safe_text, sentiment_of, sentiment_word, tooltip_text
+from agent_desk.ui.marks import draw_badge, draw_sentiment, reason_tooltip, sentiment_tooltip
+from agent_desk.ui.queue import cells
+from agent_desk.ui.queue.model import QueueModel
+from agent_desk.ui.queue.rows import Column, Row, Sla
+from agent_desk.ui.text import one_line, sentiment_of, tooltip_text
 from agent_desk.ui.theme import ThemeManager
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -32,103 +43,6 @@ _LEFT_MIDDLE = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).
     Qt.TextFlag.TextSingleLine.value
 )
 _RIGHT_MIDDLE = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
-
-
-def reason_tooltip(reason: Mapping[str, Any], handoff: Mapping[str, Any]) -> str:
-    """Plain text explaining one trigger, quoting its evidence (the message and the score)."""
-    lines = [labels.trigger_label(str(reason.get("trigger", ""))).capitalize()]
-    detail = safe_text(reason.get("detail"), 400).strip()
-    if detail:
-        lines.append(detail)
-    score = reason.get("score")
-    trigger = reason.get("trigger")
-    if isinstance(score, int | float) and not isinstance(score, bool):
-        if trigger == "negative_sentiment":
-            lines.append(QStyledItemDelegate.tr("Sentiment %1").replace("%1", f"{score:+.2f}"))
-        elif trigger != "repeated_failure" and 0 <= score <= 1:  # the model's probability
-            lines.append(QStyledItemDelegate.tr("Confidence %1%").replace("%1", f"{score * 100:.0f}"))
-    index = reason.get("message_index")
-    transcript = handoff.get("transcript")
-    if isinstance(index, int) and isinstance(transcript, list | tuple) and 0 <= index < len(transcript):
-        message = transcript[index]
-        if isinstance(message, Mapping):
-            quote = one_line(message.get("text"), 240)
-            role = labels.role_label(str(message.get("role", "")))
-            lines.append(f"{role}: “{quote}”")
-    return "\n".join(lines)
-
-
-def sentiment_tooltip(handoff: Mapping[str, Any]) -> str:
-    value = sentiment_of(handoff)
-    if value is None:
-        return QStyledItemDelegate.tr("Sentiment not known")
-    word = labels.sentiment_label(sentiment_word(value))
-    text = QStyledItemDelegate.tr("Sentiment %1 (%2)").replace("%1", f"{value:+.2f}").replace("%2", word)
-    sentiment = handoff.get("sentiment")
-    trend = sentiment.get("trend") if isinstance(sentiment, Mapping) else None
-    if isinstance(trend, int | float) and not isinstance(trend, bool) and abs(trend) >= 0.05:
-        text += "\n" + (
-            QStyledItemDelegate.tr("getting worse") if trend < 0 else QStyledItemDelegate.tr("getting better")
-        )
-    return text
-
-
-def draw_sentiment(painter: QPainter, rect: QRect, value: float | None, themes: ThemeManager) -> None:
-    """A small shape: a down triangle (negative), a bar (neutral), an up triangle (positive)."""
-    word = sentiment_word(value)
-    color = themes.color(
-        {"negative": "sentiment_negative", "positive": "sentiment_positive"}.get(word, "sentiment_neutral")
-    )
-    cx, cy = rect.center().x() + 0.5, rect.center().y() + 0.5
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(color)
-    if word == "negative":
-        size = 4.0 + 2.5 * min(1.0, abs(value or 0.0))
-        painter.drawPolygon(
-            QPolygonF(
-                [
-                    QPoint(int(cx - size), int(cy - size / 1.6)),
-                    QPoint(int(cx + size), int(cy - size / 1.6)),
-                    QPoint(int(cx), int(cy + size / 1.2)),
-                ]
-            )
-        )
-    elif word == "positive":
-        size = 4.0 + 2.5 * min(1.0, abs(value or 0.0))
-        painter.drawPolygon(
-            QPolygonF(
-                [
-                    QPoint(int(cx - size), int(cy + size / 1.6)),
-                    QPoint(int(cx + size), int(cy + size / 1.6)),
-                    QPoint(int(cx), int(cy - size / 1.2)),
-                ]
-            )
-        )
-    elif word == "neutral":
-        painter.drawRoundedRect(QRectF(cx - 5, cy - 1.5, 10, 3), 1.5, 1.5)
-    else:
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(color)
-        painter.drawEllipse(QRectF(cx - 3.5, cy - 3.5, 7, 7))
-    painter.restore()
-
-
-def draw_badge(
-    painter: QPainter, rect: QRectF, text: str, fill: QColor, ink: QColor, font: QFont, radius: float
-) -> None:
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(fill)
-    path = QPainterPath()
-    path.addRoundedRect(rect, radius, radius)
-    painter.drawPath(path)
-    painter.setPen(ink)
-    painter.setFont(font)
-    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-    painter.restore()
 
 
 class QueueDelegate(QStyledItemDelegate):
@@ -158,11 +72,13 @@ class QueueDelegate(QStyledItemDelegate):
             return found
         if model is self._source:
             row = index.row()
-        else:
-            source_index = model.mapToSource(index)  # type: ignore[union-attr]
+        elif isinstance(model, QAbstractProxyModel):
+            source_index = model.mapToSource(index)
             if not source_index.isValid():
                 return None
             row = source_index.row()
+        else:
+            return None
         try:
             found = self._source.row_record(row)
         except IndexError:
@@ -218,7 +134,7 @@ class QueueDelegate(QStyledItemDelegate):
         top = rect.top() + (rect.height() - ICON) // 2
         found: list[tuple[QRect, Mapping[str, Any]]] = []
         seen: set[str] = set()
-        for reason in QueueModel.reasons(record):
+        for reason in record.reasons():
             trigger = str(reason.get("trigger", ""))
             if trigger in seen:
                 continue
@@ -300,7 +216,7 @@ class QueueDelegate(QStyledItemDelegate):
             box = QRect(rect.right() - PAD - ICON + 2, rect.top() + (rect.height() - ICON) // 2, ICON, ICON)
             painter.drawPixmap(box, self._icons.pixmap(icon, "selection_text" if selected else token, ICON, ratio))
             text_rect.setRight(box.left() - 2)
-        self._text(painter, text_rect, self._source.customer_name(record), self._font(font, "bold"), ink)
+        self._text(painter, text_rect, cells.customer_name(record), self._font(font, "bold"), ink)
 
     def _paint_priority(self, painter: QPainter, rect: QRect, record: Row, font: QFont) -> None:
         if self._source.sla_of(record) == Sla.BREACHED:
@@ -348,13 +264,13 @@ class QueueDelegate(QStyledItemDelegate):
             painter.drawPixmap(box, self._icons.pixmap(icon, token, ICON, ratio))
             text_rect.setLeft(rect.left() + ICON + 4)
             color = ink if selected else self._themes.color(token)
-            self._text(painter, text_rect, self._source.status_text(record), font, color)
+            self._text(painter, text_rect, cells.status_text(record, self._source.me), font, color)
             return
         mine = record.status == "claimed" and record.handoff.get("assignee") == self._source.me
         self._text(
             painter,
             text_rect,
-            self._source.status_text(record),
+            cells.status_text(record, self._source.me),
             self._font(font, "bold") if mine else font,
             ink if mine else muted,
         )
@@ -366,7 +282,7 @@ class QueueDelegate(QStyledItemDelegate):
         if wait is None:
             return
         sla = self._source.sla_of(record)
-        text = self._source.display_text(record, Column.WAIT)
+        text = cells.display_text(self._source, record, Column.WAIT)
         if sla == Sla.BREACHED:
             color, icon, wfont = self._themes.color("wait_breached"), "attention", self._font(font, "bold")
         elif sla == Sla.NEAR:
@@ -408,9 +324,9 @@ class QueueDelegate(QStyledItemDelegate):
                         text = reason_tooltip(reason, record.handoff)
                         break
                 else:
-                    text = "\n\n".join(reason_tooltip(r, record.handoff) for r in QueueModel.reasons(record))
+                    text = "\n\n".join(reason_tooltip(r, record.handoff) for r in record.reasons())
         else:
-            text = self._source.tooltip(record, index.column())
+            text = cells.tooltip(self._source, record, index.column())
             if index.column() in (Column.STATUS, Column.CUSTOMER) and record.handoff.get("_sync") == "pending":
                 text += "\n" + self.tr("Pending sync: recorded here; the hub has not confirmed it yet.")
             elif (

@@ -1,0 +1,1 @@
+"""The handoff in focus: its details and conversation, and the dialogs that act on it."""

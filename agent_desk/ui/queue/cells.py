@@ -1,0 +1,154 @@
+"""What each cell of the queue says, in words: its text (also read aloud) and its tooltip.
+
+The delegate paints the cells; these are the words it draws and the model's ``data()`` answers
+with, so a screen reader hears what the eye sees.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from PySide6.QtCore import QCoreApplication
+
+from agent_desk.ui import labels
+from agent_desk.ui.queue.rows import Column, Row, Sla
+from agent_desk.ui.text import format_duration, mapping_of, one_line, sentiment_of, sentiment_word
+
+
+class Waits(Protocol):
+    """What the texts need from the queue: who is signed in and how long rows have waited."""
+
+    me: str
+
+    def wait_seconds(self, record: Row) -> float | None: ...
+
+    def sla_of(self, record: Row) -> Sla: ...
+
+    def target_for(self, priority: Any) -> float: ...
+
+
+def header_text(section: int) -> str:
+    return (
+        QCoreApplication.translate("QueueModel", "P"),
+        QCoreApplication.translate("QueueModel", "Tier"),
+        QCoreApplication.translate("QueueModel", "Customer"),
+        QCoreApplication.translate("QueueModel", "Queue"),
+        QCoreApplication.translate("QueueModel", "Brief"),
+        QCoreApplication.translate("QueueModel", "Signals"),
+        QCoreApplication.translate("QueueModel", "Lang"),
+        QCoreApplication.translate("QueueModel", "Status"),
+        QCoreApplication.translate("QueueModel", "Wait"),
+    )[section]
+
+
+def header_tip(section: int) -> str:
+    return (
+        QCoreApplication.translate("QueueModel", "Priority, 1 is most urgent"),
+        QCoreApplication.translate("QueueModel", "Customer tier"),
+        QCoreApplication.translate("QueueModel", "Customer"),
+        QCoreApplication.translate("QueueModel", "Queue"),
+        QCoreApplication.translate("QueueModel", "What the customer needs"),
+        QCoreApplication.translate("QueueModel", "Sentiment and why the bot handed over"),
+        QCoreApplication.translate("QueueModel", "Conversation language"),
+        QCoreApplication.translate("QueueModel", "Status and sync"),
+        QCoreApplication.translate("QueueModel", "Time waiting, against the target"),
+    )[section]
+
+
+def customer_name(record: Row) -> str:
+    name = mapping_of(record.handoff.get("customer")).get("name")
+    return one_line(name, 120) or QCoreApplication.translate("QueueModel", "Unknown customer")
+
+
+def status_text(record: Row, me: str) -> str:
+    """The status in words ("You" for the user's own claims), with the sync state when not synced."""
+    h = record.handoff
+    status = record.status
+    assignee = h.get("assignee")
+    if status == "claimed":
+        text = (
+            QCoreApplication.translate("QueueModel", "You")
+            if assignee == me
+            else one_line(assignee, 60) or labels.status_label(status)
+        )
+    else:
+        text = labels.status_label(status)
+    sync = h.get("_sync", "synced")
+    if sync and sync != "synced":
+        text = f"{text} · {labels.sync_label(str(sync))}"
+    return text
+
+
+def display_text(waits: Waits, record: Row, column: int) -> str:
+    h = record.handoff
+    if column == Column.PRIORITY:
+        return str(h.get("priority", ""))
+    if column == Column.TIER:
+        return labels.tier_label(str(h.get("tier", "standard")))
+    if column == Column.CUSTOMER:
+        return customer_name(record)
+    if column == Column.QUEUE:
+        return one_line(h.get("queue"), 60)
+    if column == Column.BRIEF:
+        return one_line(h.get("brief"), 300)
+    if column == Column.SIGNALS:
+        word = labels.sentiment_label(sentiment_word(sentiment_of(h)))
+        triggers = ", ".join(labels.trigger_label(str(r.get("trigger"))) for r in record.reasons())
+        return f"{word}; {triggers}" if triggers else word
+    if column == Column.LANGUAGE:
+        return one_line(h.get("language"), 20)
+    if column == Column.STATUS:
+        return status_text(record, waits.me)
+    if column == Column.WAIT:
+        wait = waits.wait_seconds(record)
+        return format_duration(wait) if wait is not None else ""
+    return ""
+
+
+def tooltip(waits: Waits, record: Row, column: int) -> str:
+    h = record.handoff
+    if column == Column.PRIORITY:
+        try:
+            return labels.priority_name(int(h.get("priority", 4)))
+        except (TypeError, ValueError):
+            return ""
+    if column == Column.TIER:
+        return labels.tier_name(str(h.get("tier", "standard")))
+    if column == Column.QUEUE:
+        category = one_line(h.get("category"), 80)
+        return (
+            QCoreApplication.translate("QueueModel", "Queue %1, category %2")
+            .replace("%1", one_line(h.get("queue"), 60))
+            .replace("%2", category)
+            if category
+            else one_line(h.get("queue"), 60)
+        )
+    if column == Column.WAIT:
+        return wait_tooltip(waits, record)
+    return display_text(waits, record, column)
+
+
+def wait_tooltip(waits: Waits, record: Row) -> str:
+    """How long it has waited against its target, or how long it waited before it was taken."""
+    wait = waits.wait_seconds(record)
+    if wait is None:
+        return ""
+    target = waits.target_for(record.handoff.get("priority"))
+    sla = waits.sla_of(record)
+    if sla == Sla.BREACHED:
+        return (
+            QCoreApplication.translate("QueueModel", "Waiting %1; target %2, passed by %3")
+            .replace("%1", format_duration(wait))
+            .replace("%2", format_duration(target))
+            .replace("%3", format_duration(wait - target))
+        )
+    if sla in (Sla.OK, Sla.NEAR):
+        return (
+            QCoreApplication.translate("QueueModel", "Waiting %1; target %2, %3 left")
+            .replace("%1", format_duration(wait))
+            .replace("%2", format_duration(target))
+            .replace("%3", format_duration(target - wait))
+        )
+    return QCoreApplication.translate("QueueModel", "Waited %1 before someone took it").replace(
+        "%1", format_duration(wait)
+    )

@@ -1,0 +1,1 @@
+"""The main window and its frame: top bar, sidebar, status bar, menu and keys."""
