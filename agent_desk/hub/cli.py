@@ -136,7 +136,8 @@ def _open_store(data_dir: Path) -> Any:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from agent_desk.hub.server import HubConfig, serve_until_signalled
+    from agent_desk.hub.config import HubConfig
+    from agent_desk.hub.server import serve_until_signalled
     from agent_desk.hub.store import StoreError
     from agent_desk.triage import RulesError, load_rules
 

@@ -121,6 +121,30 @@ def read_head(path: Path) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
+def read_conversations(path: Path) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """Every stored conversation and every handoff's JSON, read-only (``triage replay``).
+
+    Conversations come as ``(customer, language, messages, attempts, watch_from, handoff_id,
+    segments)`` rows, by start; a store of schema 1 has no segments (``'[]'``). Safe while the
+    hub runs.
+
+    Raises:
+        sqlite3.DatabaseError: the file is not a readable hub store.
+    """
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(conversations)")}
+        segments_column = "segments" if "segments" in columns else "'[]'"
+        rows = conn.execute(
+            f"SELECT customer, language, messages, attempts, watch_from, handoff_id, {segments_column} "
+            "FROM conversations ORDER BY started_at, source, id"
+        ).fetchall()
+        handoffs = [data for (data,) in conn.execute("SELECT data FROM handoffs")]
+    finally:
+        conn.close()
+    return rows, handoffs
+
+
 def install_backup(data_dir: Path, backup_file: Path) -> None:
     """Replace the store in ``data_dir`` with ``backup_file`` (the hub must be stopped)."""
     target = database_path(data_dir)

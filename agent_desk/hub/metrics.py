@@ -19,10 +19,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from agent_desk.protocol.timefmt import parse_time
+from sqlalchemy import Connection
+
+from agent_desk.hub import conversations, handoffs
+from agent_desk.hub.store import Store
+from agent_desk.hub.users import User
+from agent_desk.protocol import messages as m
+from agent_desk.protocol.codes import Code, Role
+from agent_desk.protocol.frames import RequestError
+from agent_desk.protocol.messages import result_ok
+from agent_desk.protocol.timefmt import format_time, parse_time
 
 FEEDBACK_KEYS = ("appropriate", "premature", "late")
 
@@ -147,3 +156,30 @@ def compute_metrics(
         t: figures(hs, conversations, now, sla_targets_s, with_feedback=True) for t, hs in sorted(by_trigger.items())
     }
     return data
+
+
+def metrics_result(store: Store, user: User, req: m.Metrics, sla_targets_s: Mapping[int, float]) -> dict[str, Any]:
+    """The result of a ``metrics`` request. Runs on the storage thread.
+
+    A lead's figures are over every handoff, an agent's over those assigned to it; the window
+    defaults to the last 24 hours.
+
+    Raises:
+        RequestError: ``invalid`` when ``since`` is after ``until``.
+        StoreUnavailable: storage failed.
+    """
+    now = store.clock()
+    until = parse_time(req.until) if req.until else now
+    since = parse_time(req.since) if req.since else until - timedelta(hours=24)
+    if since > until:
+        raise RequestError(Code.INVALID, "since is after until")
+    since_s, until_s = format_time(since), format_time(until)
+    lead = user.role == Role.LEAD
+
+    def work(conn: Connection) -> dict[str, Any]:
+        rows = handoffs.escalated_between(conn, since_s, until_s, None if lead else user.id)
+        facts = [HandoffFacts.of(handoff, first_claimed_at) for handoff, first_claimed_at in rows]
+        ended = conversations.ended_without_escalation(conn, since_s, until_s) if lead else None
+        return compute_metrics(facts, ended, now, sla_targets_s, since_s, until_s)
+
+    return result_ok(req.id, store.read(work))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Table, Text
 from sqlmodel import Field, SQLModel
 
 SCHEMA_VERSION = 2
@@ -97,3 +97,19 @@ class ConversationRow(SQLModel, table=True):
     #: Each handoff of this conversation (JSON list): the message its watch started at
     #: (``from``), the one it escalated at (``at``) and its id; for ``triage replay``.
     segments: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+
+
+def _table(model: type[SQLModel]) -> Table:
+    """The table of a SQLModel class (which SQLModel does not declare to type checkers)."""
+    table = vars(model)["__table__"]
+    assert isinstance(table, Table)
+    return table
+
+
+#: The tables as SQLAlchemy Core sees them; the storage modules query through these.
+USERS = _table(UserRow)
+HANDOFFS = _table(HandoffRow)
+EVENTS = _table(EventRow)
+RESULTS = _table(ResultRow)
+CONVERSATIONS = _table(ConversationRow)
+META = _table(Meta)

@@ -145,24 +145,15 @@ def read_units(data_dir: Path) -> list[Unit]:
     path = db.database_path(data_dir)
     if not path.is_file():
         raise FileNotFoundError(f"no hub store in {data_dir}")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    try:
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(conversations)")}
-        segments_column = "segments" if "segments" in columns else "'[]'"
-        rows = conn.execute(
-            f"SELECT customer, language, messages, attempts, watch_from, handoff_id, {segments_column} "
-            "FROM conversations ORDER BY started_at, source, id"
-        ).fetchall()
-        outcomes: dict[str, tuple[list[str], str | None]] = {}
-        for (data,) in conn.execute("SELECT data FROM handoffs"):
-            handoff = json.loads(data)
-            outcome = handoff.get("outcome") or {}
-            outcomes[handoff["id"]] = (
-                [str(r.get("trigger")) for r in handoff.get("reasons") or []],
-                outcome.get("escalation_feedback"),
-            )
-    finally:
-        conn.close()
+    rows, handoff_data = db.read_conversations(path)
+    outcomes: dict[str, tuple[list[str], str | None]] = {}
+    for data in handoff_data:
+        handoff = json.loads(data)
+        outcome = handoff.get("outcome") or {}
+        outcomes[handoff["id"]] = (
+            [str(r.get("trigger")) for r in handoff.get("reasons") or []],
+            outcome.get("escalation_feedback"),
+        )
     units = []
     for raw_customer, language, raw_messages, raw_attempts, watch_from, handoff_id, raw_segments in rows:
         customer_data = json.loads(raw_customer or "{}")

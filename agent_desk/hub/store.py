@@ -1,84 +1,36 @@
-"""The hub's durable state: users, handoffs, the event log and stored results.
+"""The hub's store: opening the database (schema, epoch, head) and its transactions.
 
 A :class:`Store` is synchronous and used by one thread at a time (the hub runs all of it on
 its storage thread). Every state-changing request runs in one transaction that applies the
-effect, appends its events and stores its result, so ``ok`` always means durable.
+effect, appends its events and stores its result, so ``ok`` always means durable. What is
+stored, and the SQL for it, lives in one module per table: :mod:`~agent_desk.hub.users`,
+:mod:`~agent_desk.hub.handoffs`, :mod:`~agent_desk.hub.events`,
+:mod:`~agent_desk.hub.results` and :mod:`~agent_desk.hub.conversations`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import SQLModel
 
+from agent_desk.hub import events, users
 from agent_desk.hub.auth import hash_token, new_token
-from agent_desk.hub.models import (
-    SCHEMA_VERSION,
-    ConversationRow,
-    EventRow,
-    HandoffRow,
-    Meta,
-    ResultRow,
-    UserRow,
-)
-from agent_desk.hub.wire import wire_frame
-from agent_desk.protocol.codes import (
-    RETENTION_S,
-    Code,
-    EventKind,
-    Role,
-    Status,
-)
-from agent_desk.protocol.frames import RequestError
-from agent_desk.protocol.messages import encode
+from agent_desk.hub.events import Event
+from agent_desk.hub.models import META, SCHEMA_VERSION
+from agent_desk.hub.users import User
 from agent_desk.protocol.timefmt import format_time, utc_now
-from agent_desk.protocol.visibility import Viewer, can_see
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-
-def _table(model: type[SQLModel]) -> Table:
-    """The table of a SQLModel class (which SQLModel does not declare to type checkers)."""
-    table = vars(model)["__table__"]
-    assert isinstance(table, Table)
-    return table
-
-
-USERS = _table(UserRow)
-HANDOFFS = _table(HandoffRow)
-EVENTS = _table(EventRow)
-RESULTS = _table(ResultRow)
-CONVERSATIONS = _table(ConversationRow)
-META = _table(Meta)
-
-# Statements of the hot path, built once: rebuilding ``insert(...).values(...)`` per request
-# cost more CPU than the SQLite work itself.
-INSERT_EVENT = EVENTS.insert()
-INSERT_RESULT = RESULTS.insert()
-INSERT_HANDOFF = HANDOFFS.insert()
-SAVE_HANDOFF = HANDOFFS.update().where(
-    HANDOFFS.c.id == bindparam("match_id"), HANDOFFS.c.version == bindparam("match_version")
-)
-SELECT_HANDOFF = select(HANDOFFS.c.data).where(HANDOFFS.c.id == bindparam("handoff_id"))
-SELECT_FIRST_CLAIM = select(HANDOFFS.c.first_claimed_at).where(HANDOFFS.c.id == bindparam("handoff_id"))
-SELECT_RESULT = select(RESULTS.c.request_hash, RESULTS.c.result).where(
-    RESULTS.c.user_id == bindparam("user_id"), RESULTS.c.request_id == bindparam("request_id")
-)
-
-#: Snapshot and resolved-handoff horizon.
-RECENT_S = 24 * 3600
-RESTORE_KIND = "hub.restored"
 
 
 class StoreUnavailable(Exception):
@@ -89,80 +41,6 @@ class StoreError(Exception):
     """A store that cannot be opened (wrong schema, not a hub store)."""
 
 
-@dataclass(frozen=True, slots=True)
-class User:
-    id: str
-    role: str
-    queues: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    presence: str = "available"
-    revoked: bool = False
-    created_at: str = ""
-
-    @property
-    def viewer(self) -> Viewer:
-        return Viewer.of(self.id, self.role, self.queues, self.languages)
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.id,
-            "role": self.role,
-            "queues": list(self.queues),
-            "languages": list(self.languages),
-            "presence": self.presence,
-        }
-
-    @classmethod
-    def from_row(cls, row: Any) -> User:
-        return cls(
-            id=row.id,
-            role=row.role,
-            queues=tuple(json.loads(row.queues)),
-            languages=tuple(json.loads(row.languages)),
-            presence=row.presence,
-            revoked=bool(row.revoked),
-            created_at=row.created_at,
-        )
-
-
-def _state(handoff: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The visibility-relevant part of a handoff, as kept beside each event."""
-    if handoff is None:
-        return None
-    return {
-        "status": handoff["status"],
-        "queue": handoff["queue"],
-        "language": handoff.get("language"),
-        "assignee": handoff.get("assignee"),
-    }
-
-
-@dataclass(slots=True)
-class Event:
-    """One committed event, encoded once for every audience."""
-
-    seq: int
-    kind: str
-    frame: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    lead_only: bool = False
-    _wire: bytes | None = field(default=None, repr=False)
-
-    @property
-    def wire(self) -> bytes:
-        """The event's websocket frame, serialised once for every connection that gets it."""
-        if self._wire is None:
-            self._wire = wire_frame(self.frame)
-        return self._wire
-
-    def visible_to(self, viewer: Viewer) -> bool:
-        if self.lead_only or self.kind == RESTORE_KIND:
-            return viewer.role == Role.LEAD and self.kind != RESTORE_KIND
-        return can_see(viewer, self.before) or can_see(viewer, self.after)
-
-
 @dataclass(slots=True)
 class Outcome:
     """What a request produced: its result frame and the events it committed."""
@@ -171,22 +49,18 @@ class Outcome:
     events: list[Event] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class SyncPlan:
-    """What a ``resume`` sends: replayed event frames, or snapshot handoffs, then synced."""
-
-    head: int
-    events: list[str] | None = None
-    snapshot: list[dict[str, Any]] | None = None
-
-
 class Tx:
-    """One open transaction and the events it appends."""
+    """One open transaction and the events it appends.
+
+    Attributes:
+        conn: the transaction's connection, for the storage modules' functions.
+        now, now_s: the time of the transaction (the store's clock), and as a wire string.
+    """
 
     def __init__(self, store: Store, conn: Connection, head: int | None = None) -> None:
         self.store = store
         self.conn = conn
-        self.head = store._head if head is None else head  # the seq before this request's events
+        self.head = store.head if head is None else head  # the seq before this request's events
         self.events: list[Event] = []
         self.now = store.clock()
         self.now_s = format_time(self.now)
@@ -212,23 +86,13 @@ class Tx:
         after: Mapping[str, Any] | None = None,
         lead_only: bool = False,
     ) -> Event:
+        """Append an event to the log with the next seq; it is sent once the transaction commits.
+
+        ``before`` and ``after`` are the handoff before and after the change (None: it did not
+        exist); ``lead_only`` events reach leads alone.
+        """
         seq = self.head + len(self.events) + 1
-        frame = encode({"type": "event", "seq": seq, "kind": kind, "at": self.now_s, "data": data})
-        b, a = _state(before), _state(after)
-        self.conn.execute(
-            INSERT_EVENT,
-            {
-                "seq": seq,
-                "at": self.now_s,
-                "kind": kind,
-                "before": json.dumps(b) if b else None,
-                "after": json.dumps(a) if a else None,
-                "lead_only": lead_only,
-                "gap_from": None,
-                "frame": frame,
-            },
-        )
-        event = Event(seq, kind, frame, b, a, lead_only)
+        event = events.append(self.conn, seq, self.now_s, kind, data, before, after, lead_only)
         self.events.append(event)
         return event
 
@@ -241,7 +105,13 @@ def _add_conversation_overrides(conn: Connection) -> None:
 
 
 class Store:
-    """The hub's storage. Not thread-safe: one thread uses it."""
+    """The hub's storage. Not thread-safe: one thread uses it.
+
+    Attributes:
+        engine: the SQLAlchemy engine (:func:`agent_desk.hub.db.open_engine`).
+        clock: where transactions read the time (always UTC).
+        epoch: the store's identity, set by :meth:`open`; it changes only with a new store.
+    """
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
@@ -275,7 +145,7 @@ class Store:
                     epoch = secrets.token_hex(8)
                     conn.execute(insert(META).values(key="epoch", value=epoch))
                 self.epoch = epoch
-                self._head = int(conn.execute(select(func.max(EVENTS.c.seq))).scalar() or 0)
+                self._head = events.head(conn)
         except DBAPIError as error:
             raise StoreError(f"cannot open the hub store: {error.orig}") from None
 
@@ -288,16 +158,22 @@ class Store:
         conn.execute(update(META).where(META.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 
     def close(self) -> None:
+        """Release the database connections."""
         self.engine.dispose()
 
     @property
     def head(self) -> int:
+        """The seq of the last committed event."""
         return self._head
 
     # -- transactions ----------------------------------------------------------------------
 
-    def write(self, work: Any) -> Outcome:
-        """Run ``work(tx) -> result dict`` in one transaction; commit result and events together."""
+    def write(self, work: Callable[[Tx], dict[str, Any]]) -> Outcome:
+        """Run ``work(tx) -> result dict`` in one transaction; commit result and events together.
+
+        Raises:
+            StoreUnavailable: storage failed; nothing was changed.
+        """
         try:
             with self.engine.begin() as conn:
                 tx = Tx(self, conn)
@@ -343,6 +219,11 @@ class Store:
             raise StoreUnavailable(str(error.orig)) from None
 
     def read(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work(conn)`` in one transaction: one consistent read.
+
+        Raises:
+            StoreUnavailable: storage failed.
+        """
         try:
             with self.engine.begin() as conn:
                 return work(conn)
@@ -353,11 +234,11 @@ class Store:
     def _reload_head(self) -> None:
         try:
             with self.engine.connect() as conn:
-                self._head = int(conn.execute(select(func.max(EVENTS.c.seq))).scalar() or 0)
+                self._head = events.head(conn)
         except DBAPIError:
             log.exception("cannot re-read the event head")
 
-    # -- users -----------------------------------------------------------------------------
+    # -- administration (``agent-desk hub user ...``, ``hub restore``) ---------------------
 
     def add_user(self, name: str, role: str, queues: Sequence[str] = (), languages: Sequence[str] = ()) -> str:
         """Create a user (or give a revoked one a new token); returns the token, shown once.
@@ -366,262 +247,19 @@ class Store:
             ValueError: the user exists and is not revoked.
         """
         token = new_token()
-        row = {
-            "id": name,
-            "role": role,
-            "queues": json.dumps(list(queues)),
-            "languages": json.dumps(list(languages)),
-            "token_hash": hash_token(token),
-            "revoked": False,
-            "presence": "available",
-            "created_at": format_time(utc_now()),
-        }
         with self.engine.begin() as conn:
-            existing = conn.execute(select(USERS).where(USERS.c.id == name)).first()
-            if existing is not None and not existing.revoked:
-                raise ValueError(f"user {name!r} exists; revoke it first to issue a new token")
-            if existing is not None:
-                conn.execute(update(USERS).where(USERS.c.id == name).values(**row))
-            else:
-                conn.execute(insert(USERS).values(**row))
+            users.add(conn, name, role, queues, languages, hash_token(token), format_time(utc_now()))
         return token
 
     def revoke_user(self, name: str) -> bool:
+        """Revoke a user's token; False when there is no such user or it is revoked already."""
         with self.engine.begin() as conn:
-            done = conn.execute(
-                update(USERS).where(USERS.c.id == name, USERS.c.revoked.is_(False)).values(revoked=True)
-            )
-            return bool(done.rowcount)
+            return users.revoke(conn, name)
 
     def list_users(self) -> list[User]:
+        """Every user, revoked ones included, by id."""
         with self.engine.connect() as conn:
-            return self.users(conn)
-
-    @staticmethod
-    def users(conn: Connection) -> list[User]:
-        return [User.from_row(r) for r in conn.execute(select(USERS).order_by(USERS.c.id))]
-
-    def authenticate(self, token: str) -> User | None:
-        digest = hash_token(token)
-        row = self.read(
-            lambda conn: conn.execute(
-                select(USERS).where(USERS.c.token_hash == digest, USERS.c.revoked.is_(False))
-            ).first()
-        )
-        return User.from_row(row) if row is not None else None
-
-    def revoked_among(self, ids: Iterable[str]) -> set[str]:
-        wanted = list(set(ids))
-        if not wanted:
-            return set()
-        rows = self.read(
-            lambda conn: conn.execute(select(USERS.c.id).where(USERS.c.id.in_(wanted), USERS.c.revoked.is_(True))).all()
-        )
-        return {r.id for r in rows}
-
-    def get_user(self, conn: Connection, user_id: str) -> User | None:
-        row = conn.execute(select(USERS).where(USERS.c.id == user_id)).first()
-        return User.from_row(row) if row is not None else None
-
-    # -- handoffs --------------------------------------------------------------------------
-
-    @staticmethod
-    def load_handoff(conn: Connection, handoff_id: str) -> dict[str, Any] | None:
-        data = conn.execute(SELECT_HANDOFF, {"handoff_id": handoff_id}).scalar()
-        return json.loads(data) if data is not None else None
-
-    @staticmethod
-    def insert_handoff(conn: Connection, handoff: dict[str, Any]) -> None:
-        conn.execute(
-            INSERT_HANDOFF,
-            {
-                "id": handoff["id"],
-                "source": handoff["source"],
-                "conversation_id": handoff["conversation_id"],
-                "status": handoff["status"],
-                "queue": handoff["queue"],
-                "language": handoff["language"],
-                "assignee": handoff["assignee"],
-                "version": handoff["version"],
-                "escalated_at": handoff["escalated_at"],
-                "first_claimed_at": None,
-                "resolved_at": None,
-                "resolved_by": None,
-                "data": encode(handoff),
-            },
-        )
-
-    @staticmethod
-    def save_handoff(conn: Connection, handoff: dict[str, Any], expected_version: int, **extra: Any) -> None:
-        """Write a changed handoff; compare-and-set on the version it was read at."""
-        done = conn.execute(
-            SAVE_HANDOFF,
-            {
-                "match_id": handoff["id"],
-                "match_version": expected_version,
-                "status": handoff["status"],
-                "queue": handoff["queue"],
-                "language": handoff["language"],
-                "assignee": handoff["assignee"],
-                "version": handoff["version"],
-                "resolved_at": handoff.get("resolved_at"),
-                "data": encode(handoff),
-                **extra,
-            },
-        )
-        if done.rowcount != 1:
-            raise RequestError(Code.CONFLICT, "the handoff changed meanwhile; try again")
-
-    def first_claimed_at(self, conn: Connection, handoff_id: str) -> str | None:
-        return conn.execute(SELECT_FIRST_CLAIM, {"handoff_id": handoff_id}).scalar()
-
-    def queue_names(self, conn: Connection, extra: Iterable[str] = ()) -> list[str]:
-        names = set(extra)
-        names.update(r[0] for r in conn.execute(select(HANDOFFS.c.queue).distinct()))
-        for row in conn.execute(select(USERS.c.queues).where(USERS.c.revoked.is_(False))):
-            names.update(json.loads(row[0]))
-        return sorted(names)
-
-    def active_counts(self, conn: Connection) -> dict[str, int]:
-        rows = conn.execute(
-            select(HANDOFFS.c.assignee, func.count())
-            .where(HANDOFFS.c.status == Status.CLAIMED)
-            .group_by(HANDOFFS.c.assignee)
-        )
-        return {r[0]: int(r[1]) for r in rows}
-
-    # -- results ---------------------------------------------------------------------------
-
-    @staticmethod
-    def stored_result(conn: Connection, user_id: str, request_id: str) -> tuple[str, str] | None:
-        row = conn.execute(SELECT_RESULT, {"user_id": user_id, "request_id": request_id}).first()
-        return (row.request_hash, row.result) if row is not None else None
-
-    @staticmethod
-    def store_result(
-        conn: Connection, user_id: str, request_id: str, request_hash: str, result: dict[str, Any]
-    ) -> None:
-        conn.execute(
-            INSERT_RESULT,
-            {
-                "user_id": user_id,
-                "request_id": request_id,
-                "request_hash": request_hash,
-                "result": encode(result),
-                "created_at": format_time(utc_now()),
-            },
-        )
-
-    # -- resume ----------------------------------------------------------------------------
-
-    def sync_plan(self, viewer: Viewer, epoch: str | None, last_seq: int | None) -> SyncPlan:
-        """Replay or snapshot for a ``resume``, from one consistent read."""
-
-        def work(conn: Connection) -> SyncPlan:
-            head = int(conn.execute(select(func.max(EVENTS.c.seq))).scalar() or 0)
-            if epoch == self.epoch and last_seq is not None and last_seq <= head:
-                frames = self._replay(conn, viewer, last_seq, head)
-                if frames is not None:
-                    return SyncPlan(head, events=frames)
-            return SyncPlan(head, snapshot=self._snapshot(conn, viewer))
-
-        return self.read(work)
-
-    def _replay(self, conn: Connection, viewer: Viewer, last_seq: int, head: int) -> list[str] | None:
-        if last_seq == head:
-            return []
-        oldest = conn.execute(select(func.min(EVENTS.c.seq))).scalar()
-        if oldest is None or oldest > last_seq + 1:
-            return None  # events after last_seq were pruned
-        lost = conn.execute(
-            select(func.count()).where(
-                EVENTS.c.kind == RESTORE_KIND,
-                EVENTS.c.gap_from < last_seq,
-                EVENTS.c.seq >= last_seq,
-            )
-        ).scalar()
-        if lost:
-            return None  # the client saw events that a restore from backup took away
-        frames = []
-        rows = conn.execute(
-            select(EVENTS.c.seq, EVENTS.c.kind, EVENTS.c.before, EVENTS.c.after, EVENTS.c.lead_only, EVENTS.c.frame)
-            .where(EVENTS.c.seq > last_seq)
-            .order_by(EVENTS.c.seq)
-        )
-        for row in rows:
-            event = Event(
-                row.seq,
-                row.kind,
-                row.frame,
-                json.loads(row.before) if row.before else None,
-                json.loads(row.after) if row.after else None,
-                bool(row.lead_only),
-            )
-            if event.visible_to(viewer):
-                frames.append(event.frame)
-        return frames
-
-    def _snapshot(self, conn: Connection, viewer: Viewer) -> list[dict[str, Any]]:
-        recent = format_time(self.clock() - timedelta(seconds=RECENT_S))
-        query = select(HANDOFFS.c.data, HANDOFFS.c.status, HANDOFFS.c.resolved_by).where(
-            HANDOFFS.c.status.in_([Status.WAITING, Status.CLAIMED])
-            | ((HANDOFFS.c.status == Status.RESOLVED) & (HANDOFFS.c.resolved_at >= recent))
-        )
-        if viewer.role != Role.LEAD:
-            query = query.where(
-                (HANDOFFS.c.assignee == viewer.id)
-                | (HANDOFFS.c.resolved_by == viewer.id)
-                | ((HANDOFFS.c.status == Status.WAITING) & HANDOFFS.c.queue.in_(viewer.queues))
-            )
-        out = []
-        for row in conn.execute(query.order_by(HANDOFFS.c.escalated_at)):
-            handoff = json.loads(row.data)
-            if row.status == Status.RESOLVED:
-                if viewer.role == Role.LEAD or viewer.id in (row.resolved_by, handoff["assignee"]):
-                    out.append(handoff)
-            elif can_see(viewer, handoff):
-                out.append(handoff)
-        return out
-
-    # -- presence --------------------------------------------------------------------------
-
-    def presence_event(self, user_id: str, presence: str | None, set_by_user: bool) -> Outcome:
-        """Record an effective presence change (and the user's own choice when it is one).
-
-        ``presence`` None means: what the user last set (a user coming online).
-        """
-
-        def work(tx: Tx) -> dict[str, Any]:
-            nonlocal presence
-            if presence is None:
-                user = self.get_user(tx.conn, user_id)
-                presence = user.presence if user is not None else "available"
-            elif set_by_user:
-                tx.conn.execute(update(USERS).where(USERS.c.id == user_id).values(presence=presence))
-            active = self.active_counts(tx.conn).get(user_id, 0)
-            tx.emit(
-                EventKind.PRESENCE_CHANGED,
-                {"user": user_id, "presence": presence, "active": active},
-                lead_only=True,
-            )
-            return {}
-
-        return self.write(work)
-
-    # -- maintenance -----------------------------------------------------------------------
-
-    def prune(self) -> tuple[int, int]:
-        """Drop events and stored results past the retention period (kept a day longer)."""
-        cutoff = format_time(utc_now() - timedelta(seconds=RETENTION_S + 24 * 3600))
-
-        def work(tx: Tx) -> dict[str, Any]:
-            # Keep the newest event whatever its age, so the head survives a quiet week.
-            events = tx.conn.execute(delete(EVENTS).where(EVENTS.c.at < cutoff, EVENTS.c.seq < self._head)).rowcount
-            results = tx.conn.execute(delete(RESULTS).where(RESULTS.c.created_at < cutoff)).rowcount
-            return {"events": events, "results": results}
-
-        result = self.write(work).result
-        return int(result["events"]), int(result["results"])
+            return users.everyone(conn)
 
     def mark_restore(self, old_head: int | None) -> None:
         """After a restore: make every seq the old store may have issued unreusable.
@@ -631,16 +269,4 @@ class Store:
         could have issued, and a marker makes resumes inside the gap get a snapshot.
         """
         with self.engine.begin() as conn:
-            head = int(conn.execute(select(func.max(EVENTS.c.seq))).scalar() or 0)
-            jump = max(head, old_head or 0) + (1 if old_head is not None else 2**32)
-            conn.execute(
-                insert(EVENTS).values(
-                    seq=jump,
-                    at=format_time(utc_now()),
-                    kind=RESTORE_KIND,
-                    gap_from=head,
-                    frame="{}",
-                    lead_only=True,
-                )
-            )
-        self._head = jump
+            self._head = events.append_restore_marker(conn, format_time(utc_now()), old_head)
