@@ -108,7 +108,7 @@ def open_engine(path: Path | None) -> Engine:
     url = f"sqlite:///{path}" if path is not None else "sqlite://"
     engine = create_engine(
         url,
-        poolclass=StaticPool,  # one connection, used by the engine thread only
+        poolclass=StaticPool,  # one connection, used by one thread at a time (commit_thread)
         connect_args={"check_same_thread": False, "timeout": 2.0},
     )
     event.listen(engine, "connect", _pragmas)

@@ -13,7 +13,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from agent_desk.client.cache import AnswerItem, Cache, SnapshotItem, viewer_key
+from agent_desk.client.batch import AnswerItem, SnapshotItem, viewer_key
+from agent_desk.client.cache import Cache
 from agent_desk.client.cache_models import SCHEMA_VERSION
 from agent_desk.client.outbox import build_entry
 from agent_desk.protocol.visibility import Viewer

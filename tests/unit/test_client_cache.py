@@ -12,17 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from agent_desk.client import cache as cache_module
 from agent_desk.client import cache_db
-from agent_desk.client.cache import (
-    AnswerItem,
-    Cache,
-    CacheWriteError,
-    EventItem,
-    SnapshotItem,
-    SyncedItem,
-    viewer_key,
-)
+from agent_desk.client import cache_recovery as cache_module
+from agent_desk.client.batch import AnswerItem, EventItem, SnapshotItem, SyncedItem, viewer_key
+from agent_desk.client.cache import Cache, CacheWriteError
 from agent_desk.client.outbox import OutboxEntry, RequestRefused, build_entry
 from agent_desk.client.surface import SyncState
 from agent_desk.protocol.visibility import Viewer
@@ -526,7 +519,7 @@ def test_each_hub_and_user_gets_its_own_file_name():
 
 
 def test_the_data_of_an_event_is_cut_out_of_the_frame_only_in_the_hubs_layout():
-    from agent_desk.client.engine import _data_text
+    from agent_desk.client.inbound import _data_text
     from agent_desk.protocol.messages import encode
 
     hub = encode(event(11, make_handoff(1)))
