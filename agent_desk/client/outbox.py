@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agent_desk.protocol import transitions
 from agent_desk.protocol.codes import MAX_FRAME_BYTES, MAX_HANDOFF_BYTES
 from agent_desk.protocol.frames import describe_validation_error
 from agent_desk.protocol.messages import (
@@ -116,33 +117,20 @@ def entry_from_row(row: Mapping[str, Any], persisted: bool = True) -> OutboxEntr
 def apply_entry(handoff: Mapping[str, Any], entry: OutboxEntry, user_id: str) -> dict[str, Any]:
     """The handoff as it will stand once the hub has accepted ``entry`` (a new dict).
 
-    Mirrors the hub's effect closely enough for display; the hub's own result replaces it.
+    The same effects the hub applies (:mod:`agent_desk.protocol.transitions`), at the time the
+    person acted; the hub's own result replaces it.
     """
-    after = dict(handoff)
     at = entry.created_at
     fields = entry.fields
     if entry.kind == "claim":
-        after.update(status="claimed", assignee=user_id, claimed_at=at)
-    elif entry.kind == "release":
-        after.update(status="waiting", assignee=None, claimed_at=None)
-    elif entry.kind == "resolve":
-        outcome = {
-            "resolution": None,
-            "csat": None,
-            "disposition": None,
-            "notes": None,
-            "escalation_feedback": None,
-            **fields.get("outcome", {}),
-            "recorded_by": user_id,
-            "recorded_at": at,
-        }
-        after.update(status="resolved", resolved_at=at, outcome=outcome)
-    elif entry.kind == "reassign":
-        if fields.get("to_user") is not None:
-            after.update(status="claimed", assignee=fields["to_user"], claimed_at=at)
-        else:
-            after.update(status="waiting", queue=fields["to_queue"], assignee=None, claimed_at=None)
-    return after
+        return transitions.claimed(handoff, user_id, at)
+    if entry.kind == "release":
+        return transitions.released(handoff)
+    if entry.kind == "resolve":
+        return transitions.resolved(handoff, fields.get("outcome", {}), user_id, at)
+    if entry.kind == "reassign":
+        return transitions.reassigned(handoff, fields.get("to_user"), fields.get("to_queue"), at)
+    return dict(handoff)
 
 
 def replay(base: Mapping[str, Any], entries: Iterable[OutboxEntry], user_id: str) -> dict[str, Any]:
