@@ -13,9 +13,11 @@ from agent_desk.client.surface import (
     HandoffDelta,
     Link,
     Session,
+    StorageProblem,
     SyncState,
     TokenNotice,
     UserInfo,
+    Why,
 )
 from agent_desk.client.tokens import TokenStore
 
@@ -29,8 +31,10 @@ __all__ = [
     "Link",
     "RequestRefused",
     "Session",
+    "StorageProblem",
     "SyncState",
     "TokenNotice",
     "TokenStore",
     "UserInfo",
+    "Why",
 ]

@@ -15,7 +15,7 @@ from agent_desk.client.outbox import OutboxEntry, RequestRefused, build_entry
 from agent_desk.client.presence import Presence
 from agent_desk.client.reports import Reports
 from agent_desk.client.sender import Sender
-from agent_desk.client.surface import HandoffDelta, Link
+from agent_desk.client.surface import HandoffDelta, Link, StorageProblem
 from agent_desk.protocol.timefmt import now_str
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,7 @@ class Actions:
         if entry.kind == "presence":
             self._presence.recorded(str(entry.fields["status"]))
         if unsaved_reason is not None:
-            reports.storage_problem = (
-                f"Cannot save to disk ({unsaved_reason}); {cache.unsaved} recorded action(s) are "
-                "kept in memory only and will be saved as soon as possible."
-            )
+            reports.storage_problem = StorageProblem(unsaved_reason, cache.unsaved)
             reports.emit(
                 "on_notice",
                 f"Your {entry.kind} could not be saved to disk ({unsaved_reason}). It is kept in "

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
+from agent_desk.client.surface import Why
 from agent_desk.client.tokens import normalise_hub_url
 from agent_desk.protocol.codes import CloseCode
 from agent_desk.protocol.redact import redacted_logger
@@ -48,26 +49,28 @@ class Ending:
     """Why a connection attempt or a session ended.
 
     Attributes:
-        reason: human words for the status line.
+        why: the state the desktop words for the person.
+        detail: what goes with it (a code, the OS's or the hub's words).
         final: True when the engine must stop and not reconnect on its own.
     """
 
-    reason: str
+    why: Why
+    detail: str | None = None
     final: bool = False
+
+    def __str__(self) -> str:  # for the log
+        return f"{self.why.value}: {self.detail}" if self.detail else self.why.value
 
 
 _CLOSE_REASONS: dict[int, Ending] = {
-    CloseCode.TOKEN_REVOKED: Ending("Your sign-in was revoked on the hub; sign in again.", final=True),
-    CloseCode.PROTOCOL_UNSUPPORTED: Ending(
-        "The hub no longer speaks this version of Agent Desk's protocol; please update Agent Desk.",
-        final=True,
-    ),
-    CloseCode.GOING_AWAY: Ending("The hub is restarting."),
-    CloseCode.NORMAL: Ending("The hub closed the connection."),
-    CloseCode.MESSAGE_TOO_BIG: Ending("A message was too large for the connection."),
-    CloseCode.TOO_MANY_BAD_FRAMES: Ending("The hub closed the connection after too many rejected requests."),
-    CloseCode.NO_RESUME: Ending("The connection timed out while starting."),
-    1013: Ending("The connection could not keep up with the hub."),
+    CloseCode.TOKEN_REVOKED: Ending(Why.TOKEN_REVOKED, final=True),
+    CloseCode.PROTOCOL_UNSUPPORTED: Ending(Why.PROTOCOL_UNSUPPORTED, final=True),
+    CloseCode.GOING_AWAY: Ending(Why.HUB_RESTARTING),
+    CloseCode.NORMAL: Ending(Why.HUB_CLOSED),
+    CloseCode.MESSAGE_TOO_BIG: Ending(Why.MESSAGE_TOO_BIG),
+    CloseCode.TOO_MANY_BAD_FRAMES: Ending(Why.TOO_MANY_BAD_FRAMES),
+    CloseCode.NO_RESUME: Ending(Why.NO_RESUME),
+    1013: Ending(Why.TOO_SLOW),
 }
 
 
@@ -76,9 +79,8 @@ def ending_for_close(code: int | None, hub_reason: str | None = None) -> Ending:
     if code is not None and code in _CLOSE_REASONS:
         return _CLOSE_REASONS[code]
     if code in (None, 1006):
-        return Ending("The connection to the hub was lost.")
-    detail = f": {hub_reason}" if hub_reason else ""
-    return Ending(f"The hub closed the connection ({code}{detail}).")
+        return Ending(Why.LOST)
+    return Ending(Why.CLOSED, f"{code}: {hub_reason}" if hub_reason else str(code))
 
 
 def ending_for_error(error: BaseException) -> Ending:
@@ -86,27 +88,24 @@ def ending_for_error(error: BaseException) -> Ending:
     if isinstance(error, InvalidStatus):
         status = error.response.status_code
         if status == 401:
-            return Ending(
-                "The hub did not accept your sign-in (unknown or revoked token); sign in again.",
-                final=True,
-            )
+            return Ending(Why.SIGN_IN_REFUSED, final=True)
         if status == 403:
-            return Ending("The hub refused this connection (HTTP 403: not allowed for this user).", final=True)
+            return Ending(Why.NOT_ALLOWED, final=True)
         if status == 404:
-            return Ending("There is no Agent Desk hub at this address (HTTP 404).", final=True)
-        return Ending(f"The hub is not ready (HTTP {status}).")
+            return Ending(Why.NO_HUB_HERE, final=True)
+        return Ending(Why.HUB_NOT_READY, f"HTTP {status}")
     if isinstance(error, InvalidURI):
-        return Ending(f"The hub address is not valid: {error}", final=True)
+        return Ending(Why.BAD_ADDRESS, str(error), final=True)
     if isinstance(error, ssl.SSLCertVerificationError):
-        return Ending(f"The hub's certificate could not be verified: {error.verify_message}.")
+        return Ending(Why.CERTIFICATE, str(error.verify_message))
     if isinstance(error, ConnectionClosed):
         return ending_for_close(error.rcvd.code if error.rcvd else None, error.rcvd.reason if error.rcvd else None)
     if isinstance(error, InvalidHandshake):
-        return Ending(f"The hub's answer was not understood: {error}.")
+        return Ending(Why.NOT_UNDERSTOOD, str(error))
     if isinstance(error, TimeoutError):
-        return Ending("The hub did not answer in time.")
+        return Ending(Why.TIMEOUT)
     if isinstance(error, ConnectionRefusedError):
-        return Ending("The hub cannot be reached (connection refused).")
+        return Ending(Why.REFUSED)
     if isinstance(error, OSError):
-        return Ending(f"The hub cannot be reached ({error.strerror or error}).")
-    return Ending(f"The connection failed: {error}.")
+        return Ending(Why.UNREACHABLE, str(error.strerror or error))
+    return Ending(Why.INTERNAL, str(error))

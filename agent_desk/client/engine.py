@@ -52,6 +52,7 @@ from agent_desk.client.surface import (
     Handoff,
     HandoffDelta,
     Link,
+    Why,
 )
 from agent_desk.client.tokens import TokenStore, normalise_hub_url
 from agent_desk.protocol.messages import Metrics
@@ -175,10 +176,10 @@ class Engine:
         """On the engine thread, before anything else: wait for the previous engine to end."""
         if previous is None or not previous.running:
             return
-        self._reports.set_status(Link.CONNECTING, reason="Waiting for the previous sign-in to close.")
+        self._reports.set_status(Link.CONNECTING, why=Why.WAITING_FOR_PREVIOUS)
         if not previous.join(STOP_WAIT_S):
             log.error("the previous engine did not stop within %.0f s; going on", STOP_WAIT_S)
-        self._reports.reason = None
+        self._reports.why = None
 
     async def _main(self) -> None:
         """Open the cache, make the parts, and run them until a stop is requested."""
@@ -204,7 +205,7 @@ class Engine:
             for outcome in ended:
                 if isinstance(outcome, Exception):
                     log.error("an engine task failed while stopping", exc_info=outcome)
-            reports.set_status(Link.OFFLINE, reason="Signed out.", final=True)
+            reports.set_status(Link.OFFLINE, why=Why.SIGNED_OUT, final=True)
             cache.close()  # after the commit that may still be running
             desk.committer.close()
 

@@ -43,6 +43,7 @@ from agent_desk.client.metrics import MetricsRequests
 from agent_desk.client.presence import Presence
 from agent_desk.client.reports import Reports
 from agent_desk.client.sender import Sender
+from agent_desk.client.surface import StorageProblem, Why
 from agent_desk.protocol.codes import RETRYABLE_CODES
 from agent_desk.protocol.messages import decode
 from agent_desk.protocol.visibility import Viewer
@@ -205,8 +206,8 @@ class Inbound:
                     try:
                         ending = await self.process(texts)
                     except CacheWriteError as error:
-                        self._reports.storage_problem = f"Cannot write the local cache ({error.reason})."
-                        ending = Ending(f"Updates cannot be saved ({error.reason}); will try again.")
+                        self._reports.storage_problem = StorageProblem(error.reason)
+                        ending = Ending(Why.CANNOT_SAVE, error.reason)
                         return Stop(ending, "client cannot store updates")
                     if ending is not None:
                         return Stop(ending)

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from agent_desk.client.cache import Cache
-from agent_desk.client.surface import ConnectionStatus, EngineListener, Link
+from agent_desk.client.surface import ConnectionStatus, EngineListener, Link, StorageProblem, Why
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +21,8 @@ class Reports:
     Attributes:
         status: the last status reported (read from any thread: replaced, never changed).
         link: the state of the connection (read from any thread).
-        reason: why the link is as it is, in words (None: nothing to say).
-        storage_problem: what keeps the cache from being written, in words (added to the
-            status's reason while it lasts).
+        why: why the link is as it is (None: nothing to say), and ``detail`` what goes with it.
+        storage_problem: what keeps the cache from being written, while it lasts.
         final: the engine stopped and will not reconnect by itself.
         cache: the open cache (its pending count goes into the status).
     """
@@ -33,8 +32,9 @@ class Reports:
         self._listener = listener
         self.status = ConnectionStatus(Link.CONNECTING)
         self.link = Link.CONNECTING
-        self.reason: str | None = None
-        self.storage_problem: str | None = None
+        self.why: Why | None = None
+        self.detail: str | None = None
+        self.storage_problem: StorageProblem | None = None
         self.final = False
         self.cache: Cache | None = None
 
@@ -49,22 +49,23 @@ class Reports:
         self,
         link: Link,
         retry_in_s: float | None = None,
-        reason: str | None = None,
+        why: Why | None = None,
+        detail: str | None = None,
         final: bool = False,
     ) -> None:
-        """Set the link and its reason, and report the status."""
+        """Set the link and why it is so, and report the status."""
         self.link = link
-        self.reason = reason
+        self.why = why
+        self.detail = detail
         self.final = final
         self.refresh(retry_in_s)
 
     def refresh(self, retry_in_s: float | None = None) -> None:
         """Report the status again if anything in it changed (pending count, storage problem)."""
         pending = self.cache.pending if self.cache is not None else 0
-        reason = self.reason
-        if self.storage_problem is not None:
-            reason = f"{reason} {self.storage_problem}" if reason else self.storage_problem
-        status = ConnectionStatus(self.link, retry_in_s, pending, reason, self.final)
+        status = ConnectionStatus(
+            self.link, retry_in_s, pending, self.why, self.detail, self.final, self.storage_problem
+        )
         if status != self.status:
             self.status = status
             self.emit("on_status", status)

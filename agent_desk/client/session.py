@@ -34,7 +34,7 @@ from agent_desk.client.metrics import MetricsRequests
 from agent_desk.client.presence import Presence, user_info
 from agent_desk.client.reports import Reports
 from agent_desk.client.sender import Sender
-from agent_desk.client.surface import Link, Session, TokenNotice
+from agent_desk.client.surface import Link, Session, TokenNotice, Why
 from agent_desk.client.tokens import TokenStore
 from agent_desk.protocol.codes import MAX_FRAME_BYTES, PING_INTERVAL_S, PING_TIMEOUT_S, PROTOCOL_VERSION
 from agent_desk.protocol.messages import encode
@@ -114,20 +114,18 @@ class Sessions:
             token = self._load_token()
             if not token:
                 reports.set_status(
-                    Link.OFFLINE,
-                    reason=f"No sign-in is stored for {self._user} on {self._hub_url}; sign in.",
-                    final=True,
+                    Link.OFFLINE, why=Why.NO_SIGN_IN, detail=f"{self._user} on {self._hub_url}", final=True
                 )
                 return
             if not first:
-                reports.set_status(Link.CONNECTING, reason=reports.reason)
+                reports.set_status(Link.CONNECTING, why=reports.why, detail=reports.detail)
             first = False
             ending, up_for = await self._attempt(token)
             if ending.final:
-                reports.set_status(Link.OFFLINE, reason=ending.reason, final=True)
+                reports.set_status(Link.OFFLINE, why=ending.why, detail=ending.detail, final=True)
                 return
             delay = self._backoff.next_delay(up_for)
-            reports.set_status(Link.RECONNECTING, retry_in_s=round(delay, 3), reason=ending.reason)
+            reports.set_status(Link.RECONNECTING, round(delay, 3), ending.why, ending.detail)
             self._retry_now.clear()
             with contextlib.suppress(TimeoutError):  # the backoff delay is over: try again
                 await asyncio.wait_for(self._retry_now.wait(), delay)
@@ -167,11 +165,11 @@ class Sessions:
                 return ending, loop.time() - started
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed) as error:
             ending = ending_for_error(error)
-            log.info("connection attempt failed: %s", ending.reason)
+            log.info("connection attempt failed: %s", ending)
             return ending, None
         except Exception as error:  # a bug must not kill the engine: log it, back off, retry
             log.exception("unexpected error in the connection")
-            return Ending(f"An internal error interrupted the connection ({type(error).__name__})."), None
+            return Ending(Why.INTERNAL, type(error).__name__), None
 
     async def _session(self, ws: ClientConnection) -> Ending:
         """Greet, resume, and apply what the hub sends until the session ends."""
@@ -180,7 +178,7 @@ class Sessions:
         except ValueError:
             hello = None
         if not isinstance(hello, dict) or hello.get("type") != "hello":
-            return Ending("The hub did not greet as expected.")
+            return Ending(Why.NO_GREETING)
         greeted = self._greeted(hello)
         if isinstance(greeted, Ending):
             return greeted
@@ -239,7 +237,7 @@ class Sessions:
         user = hello.get("user")
         me = user_info(user if isinstance(user, dict) else {})
         if me.id != self._user:
-            return Ending(f"This sign-in belongs to {me.id!r}, not {self._user!r}; sign in again.", final=True)
+            return Ending(Why.WRONG_USER, me.id, final=True)
         users = tuple(user_info(u) for u in hello.get("users") or () if isinstance(u, dict))
         self._presence.greeted(me, users)
         given = hello.get("sla_targets_s")
@@ -258,7 +256,7 @@ class Sessions:
     def _resumed(self, frame: Mapping[str, Any]) -> Ending | None:
         """The hub's answer to ``resume``: online, and the outbox is sent; or the session ends."""
         if not frame.get("ok"):
-            return Ending(f"The hub could not resume the session: {frame.get('message', 'unknown error')}.")
+            return Ending(Why.NOT_RESUMED, str(frame.get("message", "")) or None)
         if not self._cache.unsaved:
             self._reports.storage_problem = None
         self._reports.set_status(Link.ONLINE)

@@ -36,13 +36,73 @@ class SyncState(StrEnum):
     ATTENTION = "needs_attention"  # the hub refused it finally; see AttentionItem
 
 
+class Why(StrEnum):
+    """Why the link is as it is: the engine's state, which the desktop puts in words."""
+
+    WAITING_FOR_PREVIOUS = "waiting_for_previous"  # the last sign-in is still closing
+    SIGNED_OUT = "signed_out"
+    NO_SIGN_IN = "no_sign_in"  # no token stored for this hub and user
+    WRONG_USER = "wrong_user"  # the token belongs to someone else (detail: whose)
+    SIGN_IN_REFUSED = "sign_in_refused"  # HTTP 401: unknown or revoked token
+    TOKEN_REVOKED = "token_revoked"  # close 4004
+    NOT_ALLOWED = "not_allowed"  # HTTP 403
+    NO_HUB_HERE = "no_hub_here"  # HTTP 404
+    HUB_NOT_READY = "hub_not_ready"  # another HTTP status (detail: which)
+    BAD_ADDRESS = "bad_address"  # detail: why
+    CERTIFICATE = "certificate"  # the hub's certificate could not be verified (detail: why)
+    PROTOCOL_UNSUPPORTED = "protocol_unsupported"  # close 4010: this version is too old
+    HUB_RESTARTING = "hub_restarting"  # close 1001
+    HUB_CLOSED = "hub_closed"  # close 1000
+    MESSAGE_TOO_BIG = "message_too_big"  # close 1009
+    TOO_MANY_BAD_FRAMES = "too_many_bad_frames"  # close 4008
+    NO_RESUME = "no_resume"  # close 4009
+    TOO_SLOW = "too_slow"  # close 1013
+    CLOSED = "closed"  # another close code (detail: code and the hub's words)
+    LOST = "lost"  # the connection dropped
+    NO_GREETING = "no_greeting"  # the hub did not send hello
+    NOT_RESUMED = "not_resumed"  # the hub refused resume (detail: its message)
+    NOT_UNDERSTOOD = "not_understood"  # the handshake failed (detail: how)
+    TIMEOUT = "timeout"
+    REFUSED = "refused"  # connection refused
+    UNREACHABLE = "unreachable"  # detail: the OS's words
+    CANNOT_SAVE = "cannot_save"  # updates from the hub cannot be written to the cache
+    INTERNAL = "internal"  # a bug interrupted the connection (detail: the error's type)
+
+
+@dataclass(frozen=True, slots=True)
+class StorageProblem:
+    """What keeps the local cache from being written.
+
+    Attributes:
+        cause: the cache's words for it, e.g. "the disk is full".
+        unsaved: recorded actions kept in memory only (0: it is updates from the hub that
+            cannot be saved).
+    """
+
+    cause: str
+    unsaved: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionStatus:
+    """The connection as the desktop shows it at all times.
+
+    Attributes:
+        retry_in_s: RECONNECTING: seconds until the next attempt.
+        pending: outbox entries not yet confirmed.
+        why: why the link is as it is (None: nothing to say).
+        detail: what goes with ``why`` (a close code, the OS's or the hub's words), as is.
+        final: the engine stopped and will not reconnect by itself.
+        storage: what keeps the cache from being written, while it lasts.
+    """
+
     link: Link
-    retry_in_s: float | None = None  # RECONNECTING: seconds until the next attempt
-    pending: int = 0  # outbox entries not yet confirmed
-    reason: str | None = None  # human text: why offline/reconnecting, e.g. "token revoked"
-    final: bool = False  # True when the engine stopped and will not reconnect by itself
+    retry_in_s: float | None = None
+    pending: int = 0
+    why: Why | None = None
+    detail: str | None = None
+    final: bool = False
+    storage: StorageProblem | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from agent_desk.ui.resources import resource
 from agent_desk.ui.settings import APPLICATION, ORGANIZATION, DeskSettings
 from agent_desk.ui.shell.window import DeskWindow
 from agent_desk.ui.signin.dialog import SignInDialog, check_hub_url
+from agent_desk.ui.sync.connection import status_words
 from agent_desk.ui.theme import ThemeManager
 
 log = logging.getLogger(__name__)
@@ -294,16 +295,16 @@ class DeskApp(QObject):
             return
         if status.link == Link.OFFLINE and status.final:
             self._awaiting_session = False
-            dialog.show_error(status.reason or dialog.tr("The hub refused the sign-in."))
-        elif status.link == Link.CONNECTING and status.reason:
-            dialog.show_info(status.reason)  # e.g. waiting for the previous sign-in to close
+            dialog.show_error(status_words(status) or dialog.tr("The hub refused the sign-in."))
+        elif status.link == Link.CONNECTING and status.why is not None:
+            dialog.show_info(status_words(status))  # e.g. waiting for the previous sign-in to close
         elif status.link == Link.RECONNECTING:
             retry = (
                 f" {dialog.tr('Trying again in %1 s.').replace('%1', str(max(1, round(status.retry_in_s or 0))))}"
                 if status.retry_in_s
                 else ""
             )
-            dialog.show_error((status.reason or dialog.tr("The hub cannot be reached.")) + retry)
+            dialog.show_error((status_words(status) or dialog.tr("The hub cannot be reached.")) + retry)
             dialog.allow_offline(True)
 
     def on_token(self, notice: TokenNotice) -> None:

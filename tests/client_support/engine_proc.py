@@ -46,7 +46,8 @@ class PrintingListener:
         self.view: dict[str, dict[str, Any]] = {}
 
     def on_status(self, status: ConnectionStatus) -> None:
-        say(event="status", link=status.link.value, pending=status.pending, reason=status.reason)
+        why = status.why.value if status.why is not None else None
+        say(event="status", link=status.link.value, pending=status.pending, why=why, detail=status.detail)
 
     def on_session(self, session: Session) -> None:
         say(event="session", user=session.user.id)

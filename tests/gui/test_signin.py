@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent_desk.client.surface import ConnectionStatus, Link, TokenNotice
+from agent_desk.client.surface import ConnectionStatus, Link, TokenNotice, Why
 from agent_desk.client.tokens import TokenStore
 from agent_desk.ui.app import NewTokenStore
 from agent_desk.ui.signin.dialog import check_hub_url
@@ -36,25 +36,31 @@ def test_bad_token_is_said_in_words_and_the_person_can_retry(qtbot: Any, setting
     dialog.sign_in_button.click()
     assert not dialog.sign_in_button.isEnabled()  # connecting
     reason = "The hub did not accept your sign-in (unknown or revoked token); sign in again."
-    desk.status(ConnectionStatus(Link.OFFLINE, reason=reason, final=True))
+    desk.status(ConnectionStatus(Link.OFFLINE, why=Why.SIGN_IN_REFUSED, final=True))
     assert dialog.message.text() == reason and dialog.message.objectName() == "DialogError"
     assert dialog.sign_in_button.isEnabled() and not desk.window.isVisible()
 
 
 @pytest.mark.parametrize(
-    "reason",
+    ("why", "detail", "reason"),
     [
-        "The hub cannot be reached (connection refused).",
-        "The hub's certificate could not be verified: self-signed certificate.",
+        (Why.REFUSED, None, "The hub cannot be reached (connection refused)."),
+        (
+            Why.CERTIFICATE,
+            "self-signed certificate",
+            "The hub's certificate could not be verified: self-signed certificate.",
+        ),
     ],
 )
-def test_unreachable_hub_or_tls_failure_offers_to_work_offline(qtbot: Any, settings: Any, reason: str) -> None:
+def test_unreachable_hub_or_tls_failure_offers_to_work_offline(
+    qtbot: Any, settings: Any, why: Why, detail: str | None, reason: str
+) -> None:
     desk = make_desk(qtbot, settings)
     dialog = desk.app.show_sign_in()
     qtbot.addWidget(dialog)
     fill(dialog, "wss://desk.example.com:8765", "ana", "t")
     dialog.on_sign_in()
-    desk.status(ConnectionStatus(Link.RECONNECTING, retry_in_s=1.5, reason=reason))
+    desk.status(ConnectionStatus(Link.RECONNECTING, retry_in_s=1.5, why=why, detail=detail))
     assert reason in dialog.message.text() and "Trying again in 2 s" in dialog.message.text()
     assert dialog.offline_button.isVisible()
     dialog.offline_button.click()
@@ -127,9 +133,7 @@ def test_revoked_token_brings_the_sign_in_dialog_back(qtbot: Any, settings: Any)
     desk.app.start_direct("ws://127.0.0.1:1", "ana", "t")
     desk.online()
     desk.session()
-    desk.status(
-        ConnectionStatus(Link.OFFLINE, reason="Your sign-in was revoked on the hub; sign in again.", final=True)
-    )
+    desk.status(ConnectionStatus(Link.OFFLINE, why=Why.TOKEN_REVOKED, final=True))
     dialog = desk.app.dialog
     assert dialog is not None and dialog.isVisible()
     qtbot.addWidget(dialog)
@@ -156,12 +160,12 @@ def test_sign_out_does_not_wait_for_the_engine_and_its_last_words_stay_out_of_th
     second = desk.engine
     assert second is not first and second.after is first  # starts once the first let go
     waiting = "Waiting for the previous sign-in to close."
-    desk.status(ConnectionStatus(Link.CONNECTING, reason=waiting))
+    desk.status(ConnectionStatus(Link.CONNECTING, why=Why.WAITING_FOR_PREVIOUS))
     assert dialog.message.text() == waiting and dialog.message.objectName() == "DialogInfo"
     seen: list[ConnectionStatus] = []
     desk.app.bridge.statusChanged.connect(seen.append)
     # the first engine, still closing, reports its end; then the second one connects
-    first.report("on_status", ConnectionStatus(Link.OFFLINE, reason="Signed out.", final=True))
+    first.report("on_status", ConnectionStatus(Link.OFFLINE, why=Why.SIGNED_OUT, final=True))
     desk.online()
     assert [s.link for s in seen] == [Link.ONLINE]
     assert "Signed out" not in dialog.message.text()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent_desk.client.surface import AttentionItem, ConnectionStatus, Link, UserInfo
+from agent_desk.client.surface import AttentionItem, ConnectionStatus, Link, UserInfo, Why
 from agent_desk.ui.handoff.resolve_dialog import ResolveDialog
 from agent_desk.ui.queue.filter import View
 from agent_desk.ui.shell.keymap import KeymapDialog
@@ -117,18 +117,14 @@ def test_connection_state_is_always_in_words(desk: Desk) -> None:
     window = desk.window
     assert window.connection_indicator.label.text() == "Online · synced"
     assert window.sync_summary.text() == "All changes synced"
-    desk.status(
-        ConnectionStatus(
-            Link.RECONNECTING, retry_in_s=4.2, pending=2, reason="The hub cannot be reached (connection refused)."
-        )
-    )
+    desk.status(ConnectionStatus(Link.RECONNECTING, retry_in_s=4.2, pending=2, why=Why.REFUSED))
     assert window.connection_indicator.label.text() == "Reconnecting in 5 s"
     assert window.sync_summary.text() == "2 changes waiting to sync · reconnecting in 5 s"
     assert "connection refused" in window.connection_indicator.toolTip()
     assert window.reconnect_button.isVisible()
     QTest.mouseClick(window.reconnect_button, Qt.MouseButton.LeftButton)
     assert desk.engine.calls[-1][0] == "reconnect_now"
-    desk.status(ConnectionStatus(Link.OFFLINE, pending=3, reason="Signed out."))
+    desk.status(ConnectionStatus(Link.OFFLINE, pending=3, why=Why.SIGNED_OUT))
     assert window.connection_indicator.label.text() == "Offline · 3 changes waiting"
 
 

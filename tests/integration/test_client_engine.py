@@ -9,7 +9,7 @@ import logging
 import subprocess
 
 from agent_desk.client.engine import Engine
-from agent_desk.client.surface import Link, SyncState
+from agent_desk.client.surface import Link, SyncState, Why
 from tests.client_support.fixtures import (  # noqa: F401 - fixtures
     OUTCOME,
     add_standard_users,
@@ -118,7 +118,7 @@ async def test_a_new_claim_is_refused_at_once_while_offline_but_resolve_is_recor
     await seen.until_synced()
     await proxy.block()
     await seen.wait_for(lambda: seen.link is Link.RECONNECTING, what="reconnecting")
-    assert seen.status.retry_in_s is not None and seen.status.reason
+    assert seen.status.retry_in_s is not None and seen.status.why is not None
     assert engine.claim(other) is None
     await seen.wait_for(lambda: any("offline" in n for n in seen.notices), what="refusal notice")
     engine.resolve(mine, OUTCOME)
@@ -214,20 +214,20 @@ async def test_a_revoked_token_stops_the_engine_with_a_reason(hub_factory, engin
     await seen.until_online()
     await running.hub._run(running.hub.store.revoke_user, "ana")  # on the hub's storage thread
     await seen.wait_for(lambda: seen.link is Link.OFFLINE)
-    assert seen.status.final and "revoked" in seen.status.reason and "sign in" in seen.status.reason
+    assert seen.status.final and seen.status.why is Why.TOKEN_REVOKED
 
 
 async def test_an_unknown_token_stops_at_once_and_says_to_sign_in(hub, engine_factory):
     engine, seen = await engine_factory(hub.url, "ana", "adk_not-a-real-token-000000000000000000000")
     await seen.wait_for(lambda: seen.link is Link.OFFLINE)
-    assert seen.status.final and "sign in again" in seen.status.reason
+    assert seen.status.final and seen.status.why is Why.SIGN_IN_REFUSED
     assert engine.claim("h_x") is None
 
 
 async def test_a_token_of_another_user_is_refused(hub, engine_factory):
     _, seen = await engine_factory(hub.url, "ana", hub.tokens["ben"])
     await seen.wait_for(lambda: seen.link is Link.OFFLINE)
-    assert seen.status.final and "ben" in seen.status.reason
+    assert seen.status.final and seen.status.why is Why.WRONG_USER and seen.status.detail == "ben"
 
 
 async def test_metrics_come_back_online_and_are_refused_offline(hub, engine_factory, proxy_factory):
@@ -288,7 +288,7 @@ async def test_wss_with_a_trusted_ca_file_and_refusal_without_it(hub_factory, en
     await seen.until_online()
     _, refused = await engine_factory(url, "ana", running.tokens["ana"], cache_dir=tmp_path / "other")
     await refused.wait_for(lambda: refused.link is Link.RECONNECTING)
-    assert "certificate" in refused.status.reason
+    assert refused.status.why is Why.CERTIFICATE and "certificate" in (refused.status.detail or "")
 
 
 async def test_release_and_transfer_to_a_queue_round_trip(hub, engine_factory):
@@ -347,13 +347,12 @@ async def test_a_stopping_engine_is_not_waited_for_and_the_next_one_opens_the_ca
     second = Engine(proxy.url, "ana", hub.tokens["ana"], seen_second, cache_dir=tmp_path / "client")
     second.start(after=first)
     try:
-        waiting = "Waiting for the previous sign-in to close."
-        await seen_second.wait_for(lambda: seen_second.status.reason == waiting, what="the wait")
+        await seen_second.wait_for(lambda: seen_second.status.why is Why.WAITING_FOR_PREVIOUS, what="the wait")
         assert first.running and not seen_second.deltas  # nothing opened yet
         proxy.release()
         await seen_second.until_online()
         assert seen_second.previous_running_at_open is False  # opened once the first let go
-        assert seen_first.status.reason == "Signed out." and seen_first.status.final
+        assert seen_first.status.why is Why.SIGNED_OUT and seen_first.status.final
         assert handoff_id in seen_second.view
     finally:
         await asyncio.to_thread(second.stop)

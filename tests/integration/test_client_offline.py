@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent_desk.client.surface import Link, SyncState
+from agent_desk.client.surface import Link, SyncState, Why
 from tests.client_support.fixtures import (  # noqa: F401 - fixtures
     OUTCOME,
     call_engine,
@@ -69,11 +69,12 @@ async def test_a_full_disk_is_reported_and_the_outcome_still_reaches_the_hub_onc
     outcome = {"resolution": "resolved", "csat": 5, "notes": "n" * 9000}
     engine.resolve(handoff_id, outcome)
     await seen.wait_for(lambda: any("could not be saved to disk" in n for n in seen.notices))
-    await seen.wait_for(lambda: seen.status.reason is not None and "disk is full" in seen.status.reason)
+    await seen.wait_for(lambda: seen.status.storage is not None and seen.status.storage.unsaved == 1)
+    assert seen.status.storage.cause == "the disk is full"
     assert seen.handoff(handoff_id)["status"] == "resolved"
     # the hub accepted it, but its answer cannot be stored: the engine says so and retries
     await seen.wait_for(lambda: seen.link is Link.RECONNECTING)
-    assert "disk is full" in seen.status.reason
+    assert seen.status.why is Why.CANNOT_SAVE and seen.status.detail == "the disk is full"
     on_hub = (await hub_view(hub, "ana"))[handoff_id]
     assert on_hub["status"] == "resolved" and on_hub["outcome"]["notes"] == "n" * 9000
     await call_engine(engine, lambda: engine._cache.limit_pages(None))
@@ -81,7 +82,7 @@ async def test_a_full_disk_is_reported_and_the_outcome_still_reaches_the_hub_onc
     engine.reconnect_now()
     await seen.until_synced()
     assert seen.handoff(handoff_id)["_sync"] == SyncState.SYNCED and seen.attention == ()
-    assert seen.status.reason is None
+    assert seen.status.why is None and seen.status.storage is None
     assert (await hub_view(hub, "ana"))[handoff_id]["version"] == on_hub["version"]  # once
 
 

@@ -7,25 +7,26 @@ import ssl
 import pytest
 
 from agent_desk.client.connection import agent_url, ending_for_close, tls_context
+from agent_desk.client.surface import Why
 
 
 @pytest.mark.parametrize(
-    ("code", "final", "words"),
+    ("code", "final", "why", "detail"),
     [
-        (4004, True, "revoked"),
-        (4010, True, "update Agent Desk"),
-        (1001, False, "restarting"),
-        (4008, False, "rejected requests"),
-        (4009, False, "timed out"),
-        (1009, False, "too large"),
-        (1006, False, "lost"),
-        (None, False, "lost"),
-        (4999, False, "4999"),
+        (4004, True, Why.TOKEN_REVOKED, None),
+        (4010, True, Why.PROTOCOL_UNSUPPORTED, None),
+        (1001, False, Why.HUB_RESTARTING, None),
+        (4008, False, Why.TOO_MANY_BAD_FRAMES, None),
+        (4009, False, Why.NO_RESUME, None),
+        (1009, False, Why.MESSAGE_TOO_BIG, None),
+        (1006, False, Why.LOST, None),
+        (None, False, Why.LOST, None),
+        (4999, False, Why.CLOSED, "4999"),
     ],
 )
-def test_close_codes_say_why_and_only_4004_and_4010_stop(code, final, words):
+def test_close_codes_say_why_and_only_4004_and_4010_stop(code, final, why, detail):
     ending = ending_for_close(code)
-    assert ending.final is final and words in ending.reason
+    assert (ending.final, ending.why, ending.detail) == (final, why, detail)
 
 
 def test_the_agent_endpoint_is_added_to_the_base_address():

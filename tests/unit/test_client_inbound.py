@@ -20,6 +20,7 @@ from agent_desk.client.outbox import build_entry
 from agent_desk.client.presence import Presence
 from agent_desk.client.reports import Reports
 from agent_desk.client.sender import Sender
+from agent_desk.client.surface import StorageProblem, Why
 from agent_desk.protocol.messages import encode
 from agent_desk.protocol.visibility import Viewer
 from tests.client_support.handoffs import event, make_handoff
@@ -140,6 +141,6 @@ async def test_a_batch_that_cannot_be_stored_ends_the_session_in_words(desk: Des
     handoffs = [make_handoff(n) for n in range(1, 201)]
     stop = await desk.inbound().run(backlog_of({"type": "snapshot", "seq": 5, "handoffs": handoffs, "final": True}))
     assert stop is not None and stop.close_reason == "client cannot store updates"
-    assert "cannot be saved" in stop.ending.reason and not stop.ending.final
-    assert desk.reports.storage_problem is not None and "Cannot write the local cache" in desk.reports.storage_problem
+    assert stop.ending.why is Why.CANNOT_SAVE and not stop.ending.final
+    assert desk.reports.storage_problem == StorageProblem("the disk is full")
     assert desk.cache.held() == [] and gc.isenabled()

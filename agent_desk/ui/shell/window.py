@@ -27,6 +27,7 @@ from agent_desk.client.surface import (
     Session,
     TokenNotice,
     UserInfo,
+    Why,
 )
 from agent_desk.ui.bridge import Bridge
 from agent_desk.ui.handoff.detail import DetailPane
@@ -46,7 +47,7 @@ from agent_desk.ui.shell.shortcuts import DeskKeys
 from agent_desk.ui.shell.sidebar import Sidebar
 from agent_desk.ui.shell.status_bar import SyncStatusBar
 from agent_desk.ui.shell.top_bar import TopBar
-from agent_desk.ui.sync.connection import ConnectionTracker
+from agent_desk.ui.sync.connection import ConnectionTracker, status_words
 from agent_desk.ui.text import one_line, parse_ts
 from agent_desk.ui.theme import ThemeManager
 
@@ -294,14 +295,9 @@ class DeskWindow(QMainWindow):
 
     def on_status(self, status: ConnectionStatus) -> None:
         self.connection.set_status(status)
-        if (
-            status.final
-            and status.link == Link.OFFLINE
-            and status.reason
-            and not status.reason.startswith("Signed out")
-        ):
+        if status.final and status.link == Link.OFFLINE and status.why not in (None, Why.SIGNED_OUT):
             self.sign_in_button.show()
-            self.signInAgainRequested.emit(status.reason)
+            self.signInAgainRequested.emit(status_words(status))
         elif status.link == Link.ONLINE:
             self.sign_in_button.hide()
 
@@ -449,7 +445,7 @@ class DeskWindow(QMainWindow):
 
     def on_sign_in_again(self) -> None:
         status = self.connection.status
-        self.signInAgainRequested.emit(status.reason if status and status.reason else "")
+        self.signInAgainRequested.emit(status_words(status))
 
     # ---- views and panels ---------------------------------------------------------------------------
 

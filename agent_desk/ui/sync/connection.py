@@ -6,10 +6,10 @@ import math
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from agent_desk.client.surface import ConnectionStatus, Link
+from agent_desk.client.surface import ConnectionStatus, Link, Why
 from agent_desk.ui.icons import Icons
 from agent_desk.ui.text import one_line
 from agent_desk.ui.widgets import plain_label, set_tip
@@ -17,6 +17,73 @@ from agent_desk.ui.widgets import plain_label, set_tip
 
 def _t(text: str) -> str:
     return QCoreApplication.translate("Connection", text)
+
+
+#: What each engine state says to the person; "%1" is the state's detail, when it has one.
+_WHY: dict[Why, object] = {  # QT_TRANSLATE_NOOP marks each for lupdate; its stub returns object
+    Why.WAITING_FOR_PREVIOUS: QT_TRANSLATE_NOOP("Connection", "Waiting for the previous sign-in to close."),
+    Why.SIGNED_OUT: QT_TRANSLATE_NOOP("Connection", "Signed out."),
+    Why.NO_SIGN_IN: QT_TRANSLATE_NOOP("Connection", "No sign-in is stored for %1; sign in."),
+    Why.WRONG_USER: QT_TRANSLATE_NOOP("Connection", "This sign-in belongs to %1; sign in again."),
+    Why.SIGN_IN_REFUSED: QT_TRANSLATE_NOOP(
+        "Connection", "The hub did not accept your sign-in (unknown or revoked token); sign in again."
+    ),
+    Why.TOKEN_REVOKED: QT_TRANSLATE_NOOP("Connection", "Your sign-in was revoked on the hub; sign in again."),
+    Why.NOT_ALLOWED: QT_TRANSLATE_NOOP(
+        "Connection", "The hub refused this connection (HTTP 403: not allowed for this user)."
+    ),
+    Why.NO_HUB_HERE: QT_TRANSLATE_NOOP("Connection", "There is no Agent Desk hub at this address (HTTP 404)."),
+    Why.HUB_NOT_READY: QT_TRANSLATE_NOOP("Connection", "The hub is not ready (%1)."),
+    Why.BAD_ADDRESS: QT_TRANSLATE_NOOP("Connection", "The hub address is not valid: %1"),
+    Why.CERTIFICATE: QT_TRANSLATE_NOOP("Connection", "The hub's certificate could not be verified: %1."),
+    Why.PROTOCOL_UNSUPPORTED: QT_TRANSLATE_NOOP(
+        "Connection", "The hub no longer speaks this version of Agent Desk's protocol; please update Agent Desk."
+    ),
+    Why.HUB_RESTARTING: QT_TRANSLATE_NOOP("Connection", "The hub is restarting."),
+    Why.HUB_CLOSED: QT_TRANSLATE_NOOP("Connection", "The hub closed the connection."),
+    Why.MESSAGE_TOO_BIG: QT_TRANSLATE_NOOP("Connection", "A message was too large for the connection."),
+    Why.TOO_MANY_BAD_FRAMES: QT_TRANSLATE_NOOP(
+        "Connection", "The hub closed the connection after too many rejected requests."
+    ),
+    Why.NO_RESUME: QT_TRANSLATE_NOOP("Connection", "The connection timed out while starting."),
+    Why.TOO_SLOW: QT_TRANSLATE_NOOP("Connection", "The connection could not keep up with the hub."),
+    Why.CLOSED: QT_TRANSLATE_NOOP("Connection", "The hub closed the connection (%1)."),
+    Why.LOST: QT_TRANSLATE_NOOP("Connection", "The connection to the hub was lost."),
+    Why.NO_GREETING: QT_TRANSLATE_NOOP("Connection", "The hub did not greet as expected."),
+    Why.NOT_RESUMED: QT_TRANSLATE_NOOP("Connection", "The hub could not resume the session: %1."),
+    Why.NOT_UNDERSTOOD: QT_TRANSLATE_NOOP("Connection", "The hub's answer was not understood: %1."),
+    Why.TIMEOUT: QT_TRANSLATE_NOOP("Connection", "The hub did not answer in time."),
+    Why.REFUSED: QT_TRANSLATE_NOOP("Connection", "The hub cannot be reached (connection refused)."),
+    Why.UNREACHABLE: QT_TRANSLATE_NOOP("Connection", "The hub cannot be reached (%1)."),
+    Why.CANNOT_SAVE: QT_TRANSLATE_NOOP("Connection", "Updates cannot be saved (%1); will try again."),
+    Why.INTERNAL: QT_TRANSLATE_NOOP("Connection", "An internal error interrupted the connection (%1)."),
+}
+
+
+def status_words(status: ConnectionStatus | None) -> str:
+    """Why the connection is as it is, in the person's language ("" when there is nothing to say)."""
+    if status is None:
+        return ""
+    parts = []
+    if status.why is not None:
+        words = _t(str(_WHY[status.why]))
+        detail = one_line(status.detail, 160) if status.detail else ""
+        parts.append(words.replace("%1", detail) if "%1" in words else words)
+    storage = status.storage
+    if storage is not None:
+        cause = one_line(storage.cause, 120)
+        if storage.unsaved:
+            parts.append(
+                _t(
+                    "Cannot save to disk (%1); %2 recorded action(s) are kept in memory only and will be saved "
+                    "as soon as possible."
+                )
+                .replace("%1", cause)
+                .replace("%2", str(storage.unsaved))
+            )
+        else:
+            parts.append(_t("Cannot write the local cache (%1).").replace("%1", cause))
+    return " ".join(parts)
 
 
 def _changes(count: int) -> str:
@@ -32,7 +99,7 @@ def describe(status: ConnectionStatus | None, retry_left: float | None = None) -
     """
     if status is None or status.link == Link.CONNECTING:
         return "connecting", _t("Connecting…"), _t("Connecting to the hub")
-    reason = one_line(status.reason, 200) if status.reason else ""
+    reason = status_words(status)
     if status.link == Link.ONLINE:
         if status.pending:
             return (
@@ -72,7 +139,8 @@ def sync_summary(status: ConnectionStatus | None, attention: int, retry_left: fl
             else _t("reconnecting")
         )
     elif status is not None and status.link == Link.OFFLINE:
-        parts.append(_t("offline") + (f": {one_line(status.reason, 120)}" if status.reason else ""))
+        reason = one_line(status_words(status), 120)
+        parts.append(_t("offline") + (f": {reason}" if reason else ""))
     elif status is None or status.link == Link.CONNECTING:
         parts.append(_t("connecting"))
     if attention:
