@@ -349,6 +349,8 @@ class Checkpointer:
         self._last_commit = 0.0
         self._wake = threading.Event()
         self._closed = threading.Event()
+        #: Set after each checkpoint: the file itself then holds what was committed before it.
+        self.checkpointed = threading.Event()
         self._thread: threading.Thread | None = None  # started by the first large write
 
     def wrote(self, size: int) -> None:
@@ -397,6 +399,8 @@ class Checkpointer:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error as error:  # busy, full disk, ...: the next one catches up
                     log.debug("checkpoint failed: %s", error)
+                else:
+                    self.checkpointed.set()
         finally:
             conn.close()
 
