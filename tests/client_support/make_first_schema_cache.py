@@ -18,7 +18,7 @@ from agent_desk.client.cache import Cache
 from agent_desk.client.cache_models import SCHEMA_VERSION
 from agent_desk.client.outbox import build_entry
 from agent_desk.protocol.visibility import Viewer
-from tests.client_support.handoffs import make_handoff
+from tests.support.handoffs import make_handoff
 
 TARGET = Path(__file__).resolve().parents[1] / "data" / "client_cache_v1.sqlite3"
 VIEWER = Viewer.of("ana", "agent", ("billing", "vip"))

@@ -6,7 +6,8 @@ from typing import Any
 
 from agent_desk.client.surface import ConnectionStatus, HandoffDelta, Link, Session
 from agent_desk.ui.app import DeskApp
-from tests.gui.factories import BASE, FakeEngine, session
+from tests.gui.factories import FakeEngine, session
+from tests.support.handoffs import BASE
 
 WAIT_MS = 5_000
 

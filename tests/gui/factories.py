@@ -1,11 +1,9 @@
-"""Handoffs and engine stand-ins for GUI tests."""
+"""Engine stand-ins for GUI tests (handoffs come from tests/support/handoffs.py)."""
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent_desk.client.surface import (
@@ -17,76 +15,6 @@ from agent_desk.client.surface import (
     Session,
     UserInfo,
 )
-from agent_desk.protocol.timefmt import format_time
-
-_ids = itertools.count(1)
-BASE = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
-
-
-def at(seconds: float) -> str:
-    """A protocol time ``seconds`` after BASE."""
-    return format_time(BASE + timedelta(seconds=seconds))
-
-
-def handoff(
-    *,
-    id: str | None = None,
-    priority: int = 3,
-    tier: str = "standard",
-    escalated: float = 0.0,
-    status: str = "waiting",
-    queue: str = "billing",
-    assignee: str | None = None,
-    name: str = "Dana Whitfield",
-    brief: str = "Charged twice for order A-1029 and wants a refund",
-    language: str = "en",
-    transcript: list[dict[str, Any]] | None = None,
-    sync: str = "synced",
-    version: int = 1,
-    resolved: float | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    handoff_id = id or f"h_{next(_ids):06d}"
-    return {
-        "id": handoff_id,
-        "conversation_id": f"c-{handoff_id}",
-        "source": "bot",
-        "version": version,
-        "status": status,
-        "queue": queue,
-        "priority": priority,
-        "tier": tier,
-        "language": language,
-        "conversation_started_at": at(escalated - 120),
-        "escalated_at": at(escalated),
-        "claimed_at": at(escalated + 30) if status != "waiting" else None,
-        "resolved_at": at(resolved) if resolved is not None else None,
-        "assignee": assignee,
-        "category": "billing_dispute",
-        "brief": brief,
-        "sentiment": {"compound": -0.62, "trend": -0.2},
-        "reasons": [
-            {"trigger": "explicit_request", "detail": "Asked for a person", "message_index": 0},
-            {"trigger": "negative_sentiment", "detail": "Sentiment fell to -0.62", "score": -0.62, "message_index": 0},
-        ],
-        "customer": {"id": f"cust-{handoff_id}", "name": name, "tier": tier, "lifetime_value": 18400},
-        "attempts": [{"step": "Looked up the order", "result": "succeeded", "at": at(escalated - 60)}],
-        "transcript": transcript
-        if transcript is not None
-        else [
-            {
-                "index": 0,
-                "role": "customer",
-                "text": "I was charged twice, I want a person now",
-                "at": at(escalated - 90),
-                "sentiment": -0.62,
-            },
-            {"index": 1, "role": "bot", "text": "Let me connect you with a colleague.", "at": at(escalated - 5)},
-        ],
-        "outcome": None,
-        "_sync": sync,
-        **extra,
-    }
 
 
 def session(
@@ -175,7 +103,5 @@ __all__ = [
     "HandoffDelta",
     "Link",
     "UserInfo",
-    "at",
-    "handoff",
     "session",
 ]

@@ -12,7 +12,8 @@ from agent_desk.client.surface import ConnectionStatus, HandoffDelta, Link
 from agent_desk.ui.bridge import Bridge, merge_deltas
 from agent_desk.ui.queue.model import QueueModel
 from agent_desk.ui.threads import WrongThread, ensure_gui_thread
-from tests.gui.factories import FakeEngine, handoff
+from tests.gui.factories import FakeEngine
+from tests.support.handoffs import handoff
 
 WAIT_MS = 5_000
 

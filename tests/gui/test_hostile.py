@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel
 
 from agent_desk.ui.handoff.transcript import MESSAGE_ROLE
 from tests.gui.desk_helpers import make_desk
-from tests.gui.factories import handoff
+from tests.support.handoffs import handoff
 
 HOSTILE = "<script>alert('x')</script> <b>bold</b> <img src=x onerror=alert(1)> \x1b[31mred\x1b[0m \u202eevil\u202c <a href='http://e.vil'>link</a>"
 

@@ -10,7 +10,7 @@ from agent_desk.ui.metrics.panel import BreakdownModel
 from agent_desk.ui.shell.sidebar import NavItem, NavModel
 from agent_desk.ui.sync.attention import AttentionModel
 from agent_desk.ui.team.agents import AgentsModel
-from tests.gui.factories import handoff
+from tests.support.handoffs import handoff
 
 FIGURES = {
     "handoffs": 12,

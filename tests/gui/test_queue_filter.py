@@ -9,7 +9,7 @@ import pytest
 from agent_desk.client.surface import HandoffDelta
 from agent_desk.ui.queue.filter import QueueFilter, View
 from agent_desk.ui.queue.model import QueueModel
-from tests.gui.factories import BASE, handoff
+from tests.support.handoffs import BASE, handoff
 
 
 @pytest.fixture

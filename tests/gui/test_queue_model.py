@@ -12,7 +12,7 @@ from agent_desk.client.surface import HandoffDelta
 from agent_desk.protocol.visibility import rank_key
 from agent_desk.ui.queue.model import QueueModel
 from agent_desk.ui.queue.rows import WAIT_ROLE, Column, Sla
-from tests.gui.factories import BASE, handoff
+from tests.support.handoffs import BASE, handoff
 
 
 class Clock:

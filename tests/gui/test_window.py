@@ -24,7 +24,8 @@ from agent_desk.ui.handoff.resolve_dialog import ResolveDialog
 from agent_desk.ui.queue.filter import View
 from agent_desk.ui.shell.keymap import KeymapDialog
 from tests.gui.desk_helpers import WAIT_MS, Desk, make_desk
-from tests.gui.factories import handoff, session
+from tests.gui.factories import session
+from tests.support.handoffs import handoff
 
 
 @pytest.fixture

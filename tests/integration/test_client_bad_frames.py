@@ -22,7 +22,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from agent_desk.client.surface import Link
 from agent_desk.protocol.messages import encode
 from tests.client_support.fixtures import engine_factory, held  # noqa: F401 - fixtures
-from tests.client_support.handoffs import make_handoff
+from tests.support.handoffs import make_handoff
 
 HELLO = {
     "type": "hello",

@@ -20,7 +20,7 @@ from agent_desk.client.outbox import OutboxEntry, RequestRefused, build_entry
 from agent_desk.client.surface import SyncState
 from agent_desk.protocol.visibility import Viewer
 from tests.client_support import make_first_schema_cache as first
-from tests.client_support.handoffs import event, make_handoff
+from tests.support.handoffs import event, make_handoff
 
 ANA = Viewer.of("ana", "agent", ("billing", "vip"))
 FIRST_SCHEMA_FILE = Path(__file__).resolve().parents[1] / "data" / "client_cache_v1.sqlite3"

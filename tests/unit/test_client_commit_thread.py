@@ -13,7 +13,7 @@ from agent_desk.client.batch import EventItem, SnapshotItem, viewer_key
 from agent_desk.client.cache import Cache
 from agent_desk.client.commit_thread import THREAD_NAME, CommitThread, StagedBatch
 from agent_desk.protocol.visibility import Viewer
-from tests.client_support.handoffs import event, make_handoff
+from tests.support.handoffs import event, make_handoff
 
 ANA = Viewer.of("ana", "agent", ("billing", "vip"))
 WAIT_S = 10.0

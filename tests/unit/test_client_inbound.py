@@ -23,8 +23,8 @@ from agent_desk.client.sender import Sender
 from agent_desk.client.surface import StorageProblem, Why
 from agent_desk.protocol.messages import encode
 from agent_desk.protocol.visibility import Viewer
-from tests.client_support.handoffs import event, make_handoff
 from tests.client_support.listener import RecordingListener
+from tests.support.handoffs import event, make_handoff
 
 ANA = Viewer.of("ana", "agent", ("billing", "vip"))
 AT = "2026-11-20T10:30:00.000Z"

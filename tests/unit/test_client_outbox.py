@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent_desk.client.outbox import PRESENCE_LANE, RequestRefused, build_entry, replay
-from tests.client_support.handoffs import make_handoff
+from tests.support.handoffs import make_handoff
 
 AT = "2026-11-20T10:30:00.000Z"
 

@@ -12,7 +12,7 @@ from agent_desk.client.cache import Cache
 from agent_desk.client.outbox import build_entry
 from agent_desk.client.sender import Sender, retry_delay
 from agent_desk.protocol.visibility import Viewer
-from tests.client_support.handoffs import make_handoff
+from tests.support.handoffs import make_handoff
 
 ANA = Viewer.of("ana", "agent", ("billing", "vip"))
 AT = "2026-11-20T10:30:00.000Z"
