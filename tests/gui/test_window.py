@@ -392,3 +392,13 @@ def test_the_chips_beside_the_brief_never_contradict_it(desk: Desk) -> None:
     desk.window.open_handoff("upset")
     # The reason's own reading, not the overall +0.10 of the handoff.
     desk.qtbot.waitUntil(lambda: chips() == {"negative sentiment -0.72"}, timeout=WAIT_MS)
+
+
+def test_what_the_bot_tried_reads_as_words(desk: Desk) -> None:
+    steps = [
+        {"step": "check_refund_status", "result": "failed", "at": "2026-11-20T09:59:00.000Z"},
+        {"step": "resend_receipt", "result": "unknown", "at": "2026-11-20T09:59:30.000Z"},
+    ]
+    desk.handoffs(handoff(id="tried", attempts=steps), reset=True)
+    desk.window.open_handoff("tried")
+    assert desk.window.detail.attempts.text() == "1. Check refund status ✗ failed\n2. Resend receipt ? unclear"

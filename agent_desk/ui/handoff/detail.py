@@ -346,9 +346,9 @@ class DetailPane(QWidget):
                 if isinstance(attempt, Mapping):
                     result = str(attempt.get("result", "unknown"))
                     mark = {"succeeded": "✓", "failed": "✗"}.get(result, "?")
-                    shown.append(
-                        f"{number}. {one_line(attempt.get('step'), 120)} {mark} {labels.attempt_result_label(result)}"
-                    )
+                    step = one_line(attempt.get("step"), 120).replace("_", " ")  # bots name steps in code
+                    step = step[:1].upper() + step[1:]
+                    shown.append(f"{number}. {step} {mark} {labels.attempt_result_label(result)}")
             if len(attempts) > MAX_ATTEMPTS_SHOWN:
                 shown.append(self.tr("and %1 more").replace("%1", str(len(attempts) - MAX_ATTEMPTS_SHOWN)))
         self.attempts.setText("\n".join(shown) if shown else self.tr("Nothing recorded"))
