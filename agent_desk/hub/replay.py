@@ -32,17 +32,9 @@ from agent_desk.hub import db
 from agent_desk.protocol.timefmt import parse_time
 from agent_desk.triage import Customer, Message, RulesError, Triage, default_rules, load_rules
 from agent_desk.triage.engine import pair_attempts
+from agent_desk.triage.evaluate import TRIGGERS
 from agent_desk.triage.model import Attempt
 from agent_desk.triage.rules import Rules
-
-TRIGGERS = (
-    "explicit_request",
-    "negative_sentiment",
-    "repeated_failure",
-    "sensitive_topic",
-    "high_value",
-    "multi_issue",
-)
 
 
 def register(triage_sub: Any) -> None:

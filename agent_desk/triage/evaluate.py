@@ -12,19 +12,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agent_desk.protocol.codes import Trigger
 from agent_desk.triage.corpus import Case, derived
 from agent_desk.triage.engine import Triage
 from agent_desk.triage.model import Decision
 from agent_desk.triage.rules import SIGNALS, TOPIC_SIGNALS
 
-TRIGGERS = (
-    "explicit_request",
-    "negative_sentiment",
-    "repeated_failure",
-    "sensitive_topic",
-    "high_value",
-    "multi_issue",
-)
+#: The triggers triage raises itself (every one but the source's own decision).
+TRIGGERS = tuple(t.value for t in Trigger if t is not Trigger.SOURCE_DECISION)
 #: The bars a triage must clear on the corpus's test split (docs/triage.md).
 TARGETS = {
     "recall": 0.95,

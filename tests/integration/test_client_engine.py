@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import subprocess
 
 from agent_desk.client.engine import Engine
 from agent_desk.client.surface import Link, SyncState, Why
@@ -21,6 +20,7 @@ from tests.client_support.fixtures import (  # noqa: F401 - fixtures
     proxy_factory,
 )
 from tests.client_support.listener import RecordingListener
+from tests.support.processes import self_signed
 
 
 async def test_first_connect_reports_session_and_what_the_agent_sees(hub, engine_factory, caplog):
@@ -257,30 +257,7 @@ async def test_presence_changes_show_at_once_and_reach_the_hub(hub, engine_facto
 
 
 async def test_wss_with_a_trusted_ca_file_and_refusal_without_it(hub_factory, engine_factory, tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    await asyncio.to_thread(
-        subprocess.run,
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = await asyncio.to_thread(self_signed, tmp_path)
     running = await hub_factory(tls_cert=cert, tls_key=key)
     add_standard_users(running)
     url = f"wss://127.0.0.1:{running.hub.port}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from tests.support.peers import Peer, escalate_body
-from tests.support.processes import HubProcess, cli
+from tests.support.processes import HubProcess, cli, self_signed
 
 
 class DataFolder(type(Path())):  # a hub's --data folder that remembers its users' tokens
@@ -164,29 +163,7 @@ async def test_healthz_auth_and_origin_rules_over_http(data_dir, running):
 
 
 async def test_tls_when_given_a_certificate(data_dir, running, tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed(tmp_path)
     hub = running("--tls-cert", str(cert), "--tls-key", str(key))
     assert hub.scheme == "wss"
     trusting = ssl.create_default_context(cafile=str(cert))

@@ -14,7 +14,6 @@ from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QPointF,
     QRect,
     QRectF,
@@ -34,11 +33,10 @@ from PySide6.QtWidgets import (
 
 from agent_desk.ui import labels
 from agent_desk.ui.marks import draw_sentiment
-from agent_desk.ui.row_model import RowModel
+from agent_desk.ui.row_model import AnyIndex, RowModel
 from agent_desk.ui.text import format_clock, parse_ts, safe_text
 from agent_desk.ui.theme import ThemeManager
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 20
 
 BUBBLE_PAD_X, BUBBLE_PAD_Y = 10, 7

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,11 +25,10 @@ from PySide6.QtWidgets import (
 from agent_desk.protocol.timefmt import format_time
 from agent_desk.ui import labels
 from agent_desk.ui.icons import Icons
-from agent_desk.ui.row_model import RowModel
+from agent_desk.ui.row_model import AnyIndex, RowModel
 from agent_desk.ui.text import format_rate, format_seconds, mapping_of, one_line
 from agent_desk.ui.widgets import plain_label, set_tip
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 #: Refresh while the panel is shown.
 AUTO_REFRESH_MS = 60_000
 

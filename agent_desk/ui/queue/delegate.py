@@ -12,14 +12,12 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractProxyModel,
-    QModelIndex,
-    QPersistentModelIndex,
     QRect,
     QRectF,
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip, QWidget
 
 from agent_desk.ui import labels
@@ -28,10 +26,9 @@ from agent_desk.ui.marks import draw_badge, draw_sentiment, reason_tooltip, sent
 from agent_desk.ui.queue import cells
 from agent_desk.ui.queue.model import QueueModel
 from agent_desk.ui.queue.rows import Column, Row, Sla
+from agent_desk.ui.row_model import AnyIndex
 from agent_desk.ui.text import one_line, sentiment_of, tooltip_text
 from agent_desk.ui.theme import ThemeManager
-
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 ROW_HEIGHT = 32
 PAD = 8
@@ -203,18 +200,20 @@ class QueueDelegate(QStyledItemDelegate):
         painter.setPen(color)
         painter.drawText(inner, _LEFT_MIDDLE, self._elide(text, font, inner.width()))
 
+    def _icon(self, painter: QPainter, name: str, token: str) -> QPixmap:
+        ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        return self._icons.pixmap(name, token, ICON, ratio)
+
     def _paint_customer(
         self, painter: QPainter, rect: QRect, record: Row, font: QFont, ink: QColor, selected: bool
     ) -> None:
         """The name in bold, with a sync mark (pending: clock, refused: alert) after it."""
-        sync = str(record.handoff.get("_sync", "synced"))
+        mark = _sync_mark(record)
         text_rect = QRect(rect)
-        if sync in ("pending", "needs_attention"):
-            token = "warning" if sync == "pending" else "danger"
-            icon = "sync-pending" if sync == "pending" else "attention"
-            ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        if mark is not None:
+            token, icon = mark
             box = QRect(rect.right() - PAD - ICON + 2, rect.top() + (rect.height() - ICON) // 2, ICON, ICON)
-            painter.drawPixmap(box, self._icons.pixmap(icon, "selection_text" if selected else token, ICON, ratio))
+            painter.drawPixmap(box, self._icon(painter, icon, "selection_text" if selected else token))
             text_rect.setRight(box.left() - 2)
         self._text(painter, text_rect, cells.customer_name(record), self._font(font, "bold"), ink)
 
@@ -254,14 +253,12 @@ class QueueDelegate(QStyledItemDelegate):
     def _paint_status(
         self, painter: QPainter, rect: QRect, record: Row, font: QFont, ink: QColor, muted: QColor, selected: bool
     ) -> None:
-        sync = str(record.handoff.get("_sync", "synced"))
+        mark = _sync_mark(record)
         text_rect = QRect(rect)
-        if sync in ("pending", "needs_attention"):
-            token = "warning" if sync == "pending" else "danger"
-            icon = "sync-pending" if sync == "pending" else "attention"
-            ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        if mark is not None:
+            token, icon = mark
             box = QRect(rect.left() + PAD, rect.top() + (rect.height() - ICON) // 2, ICON, ICON)
-            painter.drawPixmap(box, self._icons.pixmap(icon, token, ICON, ratio))
+            painter.drawPixmap(box, self._icon(painter, icon, token))
             text_rect.setLeft(rect.left() + ICON + 4)
             color = ink if selected else self._themes.color(token)
             self._text(painter, text_rect, cells.status_text(record, self._source.me), font, color)
@@ -338,3 +335,13 @@ class QueueDelegate(QStyledItemDelegate):
             return True
         QToolTip.hideText()
         return True
+
+
+def _sync_mark(record: Row) -> tuple[str, str] | None:
+    """(colour token, icon) of what the person recorded on a row and the hub has not confirmed."""
+    sync = str(record.handoff.get("_sync", "synced"))
+    if sync == "pending":
+        return "warning", "sync-pending"
+    if sync == "needs_attention":
+        return "danger", "attention"
+    return None

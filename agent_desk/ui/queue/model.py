@@ -24,7 +24,6 @@ from typing import Any
 from PySide6.QtCore import (
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
@@ -46,11 +45,9 @@ from agent_desk.ui.queue.rows import (
     Sla,
 )
 from agent_desk.ui.queue.tally import Counts, Tally
-from agent_desk.ui.row_model import RowModel
+from agent_desk.ui.row_model import AnyIndex, RowModel
 from agent_desk.ui.text import mapping_of, one_line
 from agent_desk.ui.threads import ensure_gui_thread
-
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 def _row_key(row: Row) -> tuple[Any, ...]:

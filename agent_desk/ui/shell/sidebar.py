@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,11 +22,10 @@ from PySide6.QtWidgets import (
 from agent_desk.ui.icons import Icons
 from agent_desk.ui.queue.filter import View
 from agent_desk.ui.queue.tally import Counts
-from agent_desk.ui.row_model import RowModel
+from agent_desk.ui.row_model import AnyIndex, RowModel
 from agent_desk.ui.theme import ThemeManager
 from agent_desk.ui.widgets import plain_label
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 KEY_ROLE = Qt.ItemDataRole.UserRole + 30
 COUNT_ROLE = Qt.ItemDataRole.UserRole + 31
 ALERT_ROLE = Qt.ItemDataRole.UserRole + 32

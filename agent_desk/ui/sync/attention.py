@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -19,11 +19,10 @@ from PySide6.QtWidgets import (
 from agent_desk.client.surface import AttentionItem
 from agent_desk.ui import labels
 from agent_desk.ui.icons import Icons
-from agent_desk.ui.row_model import RowModel
+from agent_desk.ui.row_model import AnyIndex, RowModel
 from agent_desk.ui.text import format_clock, one_line, parse_ts, safe_text
 from agent_desk.ui.widgets import plain_label, set_tip
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 40
 
 

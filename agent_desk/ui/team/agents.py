@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QObject, QRect, QSize, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,12 +21,11 @@ from PySide6.QtWidgets import (
 from agent_desk.client.surface import UserInfo
 from agent_desk.ui import labels
 from agent_desk.ui.icons import Icons
-from agent_desk.ui.row_model import RowModel
+from agent_desk.ui.row_model import AnyIndex, RowModel
 from agent_desk.ui.text import one_line
 from agent_desk.ui.theme import ThemeManager
 from agent_desk.ui.widgets import EmptyStateTable, plain_label
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 PRESENCE_ORDER = {"available": 0, "busy": 1, "away": 2, "offline": 3}
 
 
