@@ -3,7 +3,8 @@
 Each handler runs inside the request's transaction on the storage thread. It checks
 authorization and state first (the refusals and effects are :mod:`agent_desk.protocol.transitions`,
 the ones the desktop applies too), then saves the handoff (compare-and-set on its version) and
-emits ``handoff.updated``; its return value is the result's ``data``.
+emits ``handoff.updated`` (and, to the handoff's source, what the change means for it:
+:mod:`~agent_desk.hub.source_events`); its return value is the result's ``data``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from agent_desk.hub import handoffs, users
+from agent_desk.hub import handoffs, source_events, users
 from agent_desk.hub.store import Tx
 from agent_desk.hub.users import User
 from agent_desk.protocol import messages as m
@@ -39,10 +40,12 @@ def _refused(refusal: Refusal | None, handoff: dict[str, Any]) -> None:
 
 
 def _change(tx: Tx, before: dict[str, Any], after: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """Save ``after`` as the next version of ``before`` and tell everyone who sees either."""
+    """Save ``after`` as the next version of ``before`` and tell everyone who sees either, and
+    the handoff's source."""
     after["version"] = before["version"] + 1
     handoffs.save(tx.conn, after, before["version"], **extra)
     tx.emit(EventKind.HANDOFF_UPDATED, after, before, after)
+    source_events.relay_change(tx, before, after)
     return {"handoff": after}
 
 

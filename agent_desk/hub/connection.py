@@ -66,7 +66,10 @@ class Conn:
         rate: the frames it sent in the rate-limit window.
         bad: its malformed and rejected frames in the bad-frame window.
         resumed: it may send requests (a source at once; a desktop after ``resume``).
-        syncing: a resume is being answered; events meanwhile wait in ``buffer``.
+        syncing: a resume (or a source's subscribe) is being answered; events meanwhile wait
+            in ``buffer``.
+        subscribed: a source connection that asked to hear about its conversations.
+        gone: the connection has closed (work still in flight for it sends nothing more).
         allowed: the request types its path allows.
         slots, in_flight: a source's requests being stored at once.
     """
@@ -82,6 +85,8 @@ class Conn:
         self.bad = SlidingWindow(cfg.bad_frame_limit, cfg.bad_frame_window_s)
         self.resumed = self.is_source
         self.syncing = False
+        self.subscribed = False
+        self.gone = False
         self.buffer: list[Event] = []
         self.allowed = SOURCE_REQUESTS if self.is_source else AGENT_REQUESTS
         self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)

@@ -22,7 +22,7 @@ from agent_desk.hub.store import Outcome, StoreUnavailable
 from agent_desk.hub.worker import StorageWorker
 from agent_desk.protocol.codes import BAD_FRAME_CODES, Code
 from agent_desk.protocol.frames import Envelope, Malformed, RequestError, parse_request, read_envelope
-from agent_desk.protocol.messages import Resume, encode, error_frame, result_error
+from agent_desk.protocol.messages import Resume, Subscribe, encode, error_frame, result_error
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class Dispatcher:
     Args:
         storage: the running storage thread.
         resume: answers a ``resume`` request.
+        subscribe: answers a source's ``subscribe`` request.
         closing: whether the hub is shutting down (new work is refused as ``unavailable``).
     """
 
@@ -49,12 +50,14 @@ class Dispatcher:
         storage: Callable[[], StorageWorker],
         audience: Audience,
         resume: Callable[[Conn, Resume], Awaitable[None]],
+        subscribe: Callable[[Conn, Subscribe], Awaitable[None]],
         closing: Callable[[], bool],
     ) -> None:
         self.service = service
         self.storage = storage
         self.audience = audience
         self.resume = resume
+        self.subscribe = subscribe
         self.closing = closing
 
     async def on_frame(self, conn: Conn, frame: str | bytes) -> None:
@@ -109,6 +112,8 @@ class Dispatcher:
                 return self._resume(conn, request)
             if self.closing():
                 raise StoreUnavailable("the hub is shutting down")
+            if isinstance(request, Subscribe):
+                return self._subscribe(conn, request)
             worker = self.storage()
             work = self.service.work_for(conn.user, request, envelope.body)
             future: asyncio.Future[Outcome] | asyncio.Future[dict[str, Any]]
@@ -124,6 +129,9 @@ class Dispatcher:
 
     async def _resume(self, conn: Conn, request: Resume) -> None:
         await self.resume(conn, request)
+
+    async def _subscribe(self, conn: Conn, request: Subscribe) -> None:
+        await self.subscribe(conn, request)
 
     async def _finish(
         self, conn: Conn, envelope: Envelope, now: float, pending: asyncio.Future[Any] | dict[str, Any]

@@ -44,6 +44,8 @@ class Event:
     Attributes:
         before, after: :func:`visible_state` of the handoff before and after the change.
         lead_only: for leads alone, whatever the handoff (``presence.changed``).
+        source: for that source's subscribed connections alone (no desktop gets it).
+        everyone: for every desktop connection, whatever it sees (``canned.changed``).
     """
 
     seq: int
@@ -52,6 +54,8 @@ class Event:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     lead_only: bool = False
+    source: str | None = None
+    everyone: bool = False
     _wire: bytes | None = field(default=None, repr=False)
 
     @property
@@ -71,6 +75,9 @@ def append(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
     lead_only: bool = False,
+    *,
+    source: str | None = None,
+    everyone: bool = False,
 ) -> Event:
     """Write event ``seq`` to the log; returns it with its frame encoded."""
     frame = encode({"type": "event", "seq": seq, "kind": kind, "at": at, "data": data})
@@ -86,9 +93,11 @@ def append(
             "lead_only": lead_only,
             "gap_from": None,
             "frame": frame,
+            "source": source,
+            "everyone": everyone,
         },
     )
-    return Event(seq, kind, frame, b, a, lead_only)
+    return Event(seq, kind, frame, b, a, lead_only, source, everyone)
 
 
 def head(conn: Connection) -> int:
@@ -96,15 +105,15 @@ def head(conn: Connection) -> int:
     return int(conn.execute(select(func.max(EVENTS.c.seq))).scalar() or 0)
 
 
-def after(conn: Connection, last_seq: int) -> list[Event] | None:
-    """Every event after ``last_seq``, in order; None when the log can no longer replay them.
+def _replayable(conn: Connection, last_seq: int) -> bool:
+    """Whether the log still holds every event after ``last_seq``.
 
-    That is when events after ``last_seq`` were pruned, or when a restore from backup took away
-    events the holder of ``last_seq`` may have seen (a restore marker covers it).
+    It does not when events after ``last_seq`` were pruned, or when a restore from backup took
+    away events the holder of ``last_seq`` may have seen (a restore marker covers it).
     """
     oldest = conn.execute(select(func.min(EVENTS.c.seq))).scalar()
     if oldest is None or oldest > last_seq + 1:
-        return None
+        return False
     lost = conn.execute(
         select(func.count()).where(
             EVENTS.c.kind == RESTORE_KIND,
@@ -112,13 +121,33 @@ def after(conn: Connection, last_seq: int) -> list[Event] | None:
             EVENTS.c.seq >= last_seq,
         )
     ).scalar()
-    if lost:
+    return not lost
+
+
+_SELECT_EVENTS = select(
+    EVENTS.c.seq,
+    EVENTS.c.kind,
+    EVENTS.c.before,
+    EVENTS.c.after,
+    EVENTS.c.lead_only,
+    EVENTS.c.frame,
+    EVENTS.c.source,
+    EVENTS.c.everyone,
+)
+
+
+def after(conn: Connection, last_seq: int, source: str | None = None) -> list[Event] | None:
+    """Every event after ``last_seq``, in order; None when the log can no longer replay them.
+
+    With ``source``, only the events for that source (what a source's ``subscribe`` replays).
+    The log can no longer replay them when events after ``last_seq`` were pruned, or when a
+    restore from backup took away events the holder of ``last_seq`` may have seen.
+    """
+    if not _replayable(conn, last_seq):
         return None
-    rows = conn.execute(
-        select(EVENTS.c.seq, EVENTS.c.kind, EVENTS.c.before, EVENTS.c.after, EVENTS.c.lead_only, EVENTS.c.frame)
-        .where(EVENTS.c.seq > last_seq)
-        .order_by(EVENTS.c.seq)
-    )
+    query = _SELECT_EVENTS.where(EVENTS.c.seq > last_seq)
+    if source is not None:
+        query = query.where(EVENTS.c.source == source)
     return [
         Event(
             row.seq,
@@ -127,8 +156,10 @@ def after(conn: Connection, last_seq: int) -> list[Event] | None:
             json.loads(row.before) if row.before else None,
             json.loads(row.after) if row.after else None,
             bool(row.lead_only),
+            row.source,
+            bool(row.everyone),
         )
-        for row in rows
+        for row in conn.execute(query.order_by(EVENTS.c.seq))
     ]
 
 
@@ -141,7 +172,9 @@ def append_restore_marker(conn: Connection, at: str, old_head: int | None) -> in
     current = head(conn)
     jump = max(current, old_head or 0) + (1 if old_head is not None else 2**32)
     conn.execute(
-        insert(EVENTS).values(seq=jump, at=at, kind=RESTORE_KIND, gap_from=current, frame="{}", lead_only=True)
+        insert(EVENTS).values(
+            seq=jump, at=at, kind=RESTORE_KIND, gap_from=current, frame="{}", lead_only=True, everyone=False
+        )
     )
     return jump
 

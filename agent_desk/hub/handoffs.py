@@ -155,6 +155,14 @@ def snapshot_candidates(
     return [json.loads(row.data) for row in conn.execute(query.order_by(HANDOFFS.c.escalated_at))]
 
 
+def open_of_source(conn: Connection, source: str) -> list[dict[str, Any]]:
+    """The source's waiting and claimed handoffs, oldest escalation first."""
+    query = select(HANDOFFS.c.data).where(
+        HANDOFFS.c.source == source, HANDOFFS.c.status.in_([Status.WAITING, Status.CLAIMED])
+    )
+    return [json.loads(row.data) for row in conn.execute(query.order_by(HANDOFFS.c.escalated_at, HANDOFFS.c.id))]
+
+
 def escalated_between(
     conn: Connection, since: str, until: str, assignee: str | None = None
 ) -> list[tuple[dict[str, Any], str | None]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -98,12 +98,14 @@ def hello(
     online: Collection[str],
     known_queues: Collection[str],
     sla_targets_s: Mapping[int, int],
+    features: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The ``hello`` frame for ``user``; a lead's also lists the team. Runs on the storage thread.
 
     Args:
         online: ids of the users connected now (the others are shown ``offline``).
         known_queues: queues that exist even with no handoff or user in them (triage's).
+        features: the additions to version 1 the hub speaks (:mod:`~agent_desk.hub.features`).
 
     Raises:
         StoreUnavailable: storage failed.
@@ -119,6 +121,7 @@ def hello(
             "user": fresh.to_wire(),
             "queues": handoffs.queue_names(conn, known_queues),
             "sla_targets_s": {str(k): v for k, v in sorted(sla_targets_s.items())},
+            "features": list(features),
         }
         if user.role == Role.LEAD:
             active = handoffs.active_counts(conn)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Table, Text
+from sqlalchemy import Boolean, Column, Index, Table, Text, false
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Meta(SQLModel, table=True):
@@ -61,6 +61,10 @@ class EventRow(SQLModel, table=True):
     # A restore marker: events in (gap_from, seq] were lost by a restore from backup.
     gap_from: int | None = None
     frame: str = Field(sa_column=Column(Text, nullable=False))
+    #: For that source alone (a source's event about its conversation); no desktop gets it.
+    source: str | None = Field(default=None, index=True)
+    #: For every desktop connection, whatever it sees (``canned.changed``).
+    everyone: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class ResultRow(SQLModel, table=True):
@@ -99,6 +103,18 @@ class ConversationRow(SQLModel, table=True):
     segments: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
 
 
+class CannedRow(SQLModel, table=True):
+    """A saved reply of the team, which agents insert into their replies."""
+
+    __tablename__ = "canned_responses"
+    id: str = Field(primary_key=True)
+    title: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    queues: str = "[]"  # JSON list; empty: every queue
+    updated_at: str
+    updated_by: str
+
+
 def _table(model: type[SQLModel]) -> Table:
     """The table of a SQLModel class (which SQLModel does not declare to type checkers)."""
     table = vars(model)["__table__"]
@@ -112,4 +128,5 @@ HANDOFFS = _table(HandoffRow)
 EVENTS = _table(EventRow)
 RESULTS = _table(ResultRow)
 CONVERSATIONS = _table(ConversationRow)
+CANNED = _table(CannedRow)
 META = _table(Meta)

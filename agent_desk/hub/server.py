@@ -6,6 +6,7 @@ One asyncio loop owns every connection; all storage work runs on one storage thr
 - :mod:`~agent_desk.hub.handshake`: the upgrade's checks and ``hello``;
 - :mod:`~agent_desk.hub.dispatch`: each frame to its result, fanning out its events;
 - :mod:`~agent_desk.hub.sync`: ``resume``, by replay or snapshot;
+- :mod:`~agent_desk.hub.subscribe`: a source's ``subscribe``, the same way;
 - :mod:`~agent_desk.hub.audience`: who receives which event;
 - :mod:`~agent_desk.hub.presence`: who is online, and ``presence.changed``;
 - :mod:`~agent_desk.hub.connection` and :mod:`~agent_desk.hub.wire`: each connection and
@@ -30,10 +31,12 @@ from agent_desk.hub.auth import hash_token
 from agent_desk.hub.config import HubConfig
 from agent_desk.hub.connection import Conn
 from agent_desk.hub.dispatch import Dispatcher
+from agent_desk.hub.features import spoken
 from agent_desk.hub.handshake import Handshake, hello, request_path
 from agent_desk.hub.presence import Online
 from agent_desk.hub.service import HubService
 from agent_desk.hub.store import Store, StoreUnavailable
+from agent_desk.hub.subscribe import SourceSync
 from agent_desk.hub.sync import Sync
 from agent_desk.hub.users import User
 from agent_desk.hub.wire import Turn
@@ -72,9 +75,16 @@ class Hub:
         self._turn = Turn()
         self._handshake = Handshake(config.allow_origins, self._authenticate, lambda: self.closing)
         self._sync = Sync(self.store, self._storage, self._audience, self._online, self._came_online)
+        self._source_sync = SourceSync(self.store, self._storage, self._audience)
         self._dispatch = Dispatcher(
-            self.service, self._storage, self._audience, self._sync.resume, lambda: self.closing
+            self.service,
+            self._storage,
+            self._audience,
+            self._sync.resume,
+            self._source_sync.subscribe,
+            lambda: self.closing,
         )
+        self.features = spoken(config)
         self._tasks: list[asyncio.Task[Any]] = []
         self.closing = False
         self.port = config.port
@@ -152,7 +162,7 @@ class Hub:
         timer = None
         try:
             greeting = await self._run(
-                hello, self.store, user, self._online.ids(), self.triage.queues, self.cfg.sla_targets_s
+                hello, self.store, user, self._online.ids(), self.triage.queues, self.cfg.sla_targets_s, self.features
             )
             conn.send(encode(greeting))
             if not conn.is_source:
@@ -180,7 +190,11 @@ class Hub:
 
     async def _gone(self, conn: Conn) -> None:
         """A connection closed: stop sending it events; its user goes offline with its last one."""
-        if conn.is_source or not conn.resumed:
+        conn.gone = True
+        if conn.is_source:
+            self._audience.remove_source(conn)
+            return
+        if not conn.resumed:
             return
         self._audience.remove(conn)
         if not self._online.leave(conn.user.id) or self.closing:

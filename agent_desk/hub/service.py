@@ -4,8 +4,8 @@ A state-changing request becomes a :class:`Work`: it answers a repeated id from 
 result, runs the request's handler in a savepoint, and stores the result in the same
 transaction, so many requests' work can share one commit (see :meth:`Store.write_batch`).
 The handlers live with their requests: :mod:`~agent_desk.hub.agent_requests`,
-:mod:`~agent_desk.hub.source_requests`, :mod:`~agent_desk.hub.presence`,
-:mod:`~agent_desk.hub.metrics`.
+:mod:`~agent_desk.hub.source_requests`, :mod:`~agent_desk.hub.talk_requests`,
+:mod:`~agent_desk.hub.canned`, :mod:`~agent_desk.hub.presence`, :mod:`~agent_desk.hub.metrics`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
-from agent_desk.hub import agent_requests, presence, results, source_requests
+from agent_desk.hub import agent_requests, canned, presence, results, source_requests, talk_requests
 from agent_desk.hub.metrics import metrics_result
 from agent_desk.hub.source_requests import SourceRequests
 from agent_desk.hub.store import Store, Tx
@@ -77,10 +77,15 @@ class HubService:
             "escalate": sources.escalate,
             "observe": sources.observe,
             "end": sources.end,
+            "reply": talk_requests.reply,
+            "note": talk_requests.note,
+            "delivered": talk_requests.delivered,
+            "canned_save": canned.save,
+            "canned_delete": canned.remove,
         }
 
     def read_request(self, user: User, request: m.Request) -> dict[str, Any]:
-        """The result of a request that changes nothing (``metrics``, ``status``).
+        """The result of a request that changes nothing (``metrics``, ``status``, ``canned_list``).
 
         Runs on the storage thread.
 
@@ -92,6 +97,8 @@ class HubService:
             return metrics_result(self.store, user, request, self.sla_targets_s)
         if isinstance(request, m.ConversationStatus):
             return self.store.read(partial(source_requests.status, user=user, req=request))
+        if isinstance(request, m.CannedList):
+            return self.store.read(partial(canned.listing, req=request))
         raise RequestError(Code.UNKNOWN_TYPE, f"unknown request type {request.type!r}")
 
     def work_for(self, user: User, request: m.Request, body: Mapping[str, Any]) -> Work | None:

@@ -20,7 +20,7 @@ from agent_desk.hub.store import Tx
 from agent_desk.hub.triage_sessions import TriageSessions, t_attempt, t_message
 from agent_desk.hub.users import User
 from agent_desk.protocol import messages as m
-from agent_desk.protocol.codes import MAX_TRANSCRIPT_MESSAGES, Code, EventKind, Status
+from agent_desk.protocol.codes import MAX_TRANSCRIPT_MESSAGES, Code, EventKind, MessageRole, Status
 from agent_desk.protocol.frames import RequestError
 from agent_desk.protocol.messages import encode, result_error, result_ok
 from agent_desk.triage import ConversationTriage, Decision, pair_attempts
@@ -37,6 +37,19 @@ def _open_handoff(conn: Connection, row: Any) -> dict[str, Any] | None:
     if handoff is None or handoff["status"] == Status.RESOLVED:
         return None
     return handoff
+
+
+def _numbered_in(transcript: list[dict[str, Any]], reason: dict[str, Any]) -> dict[str, Any]:
+    """A triage reason with its ``message_index`` in the transcript's numbering.
+
+    Triage counts the conversation's own messages (customer and bot); the transcript also
+    holds the agents' replies and notes between them, which move the later indexes on.
+    """
+    index = reason.get("message_index")
+    if index is None:
+        return reason
+    own = [m["index"] for m in transcript if m["role"] not in (MessageRole.AGENT, MessageRole.NOTE)]
+    return {**reason, "message_index": own[index]} if index < len(own) else reason
 
 
 def status(conn: Connection, user: User, req: m.ConversationStatus) -> dict[str, Any]:
@@ -305,9 +318,14 @@ class SourceRequests:
         if attempt is not None:
             after["attempts"] = [*before["attempts"], attempt]
         if decision.escalate:
-            # The transcript starts where triage's watch starts, so message indexes agree.
+            # The transcript starts where triage's watch starts; triage numbers the
+            # conversation's messages alone, the transcript also holds replies and notes.
             have = {(r.get("trigger"), r.get("topic")) for r in before["reasons"]}
-            new = [r.to_dict() for r in decision.reasons if (r.trigger, r.topic) not in have]
+            new = [
+                _numbered_in(after["transcript"], r.to_dict())
+                for r in decision.reasons
+                if (r.trigger, r.topic) not in have
+            ]
             if new:
                 after["reasons"] = [*before["reasons"], *new]
                 if "brief" not in overrides:

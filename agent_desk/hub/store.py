@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import SQLModel
 
@@ -85,14 +85,20 @@ class Tx:
         before: Mapping[str, Any] | None = None,
         after: Mapping[str, Any] | None = None,
         lead_only: bool = False,
+        *,
+        source: str | None = None,
+        everyone: bool = False,
     ) -> Event:
         """Append an event to the log with the next seq; it is sent once the transaction commits.
 
         ``before`` and ``after`` are the handoff before and after the change (None: it did not
-        exist); ``lead_only`` events reach leads alone.
+        exist); ``lead_only`` events reach leads alone, ``everyone`` events every desktop
+        connection, and an event with a ``source`` that source's subscribed connections alone.
         """
         seq = self.head + len(self.events) + 1
-        event = events.append(self.conn, seq, self.now_s, kind, data, before, after, lead_only)
+        event = events.append(
+            self.conn, seq, self.now_s, kind, data, before, after, lead_only, source=source, everyone=everyone
+        )
         self.events.append(event)
         return event
 
@@ -102,6 +108,22 @@ def _add_conversation_overrides(conn: Connection) -> None:
     each of their handoffs started and escalated."""
     conn.execute(text("ALTER TABLE conversations ADD COLUMN overrides TEXT NOT NULL DEFAULT '[]'"))
     conn.execute(text("ALTER TABLE conversations ADD COLUMN segments TEXT NOT NULL DEFAULT '[]'"))
+
+
+def _add_event_audiences(conn: Connection) -> None:
+    """Schema 2 -> 3: events for one source alone, and events for every desktop connection.
+
+    (The saved replies' table is new, so opening the store creates it.) A column or index that
+    is there already is left as it is.
+    """
+    schema = inspect(conn)
+    columns = {column["name"] for column in schema.get_columns("events")}
+    if "source" not in columns:
+        conn.execute(text("ALTER TABLE events ADD COLUMN source VARCHAR"))
+    if "everyone" not in columns:
+        conn.execute(text("ALTER TABLE events ADD COLUMN everyone BOOLEAN NOT NULL DEFAULT FALSE"))
+    if "ix_events_source" not in {index["name"] for index in schema.get_indexes("events")}:
+        conn.execute(text("CREATE INDEX ix_events_source ON events (source)"))
 
 
 class Store:
@@ -151,7 +173,8 @@ class Store:
 
     def _migrate(self, conn: Connection, version: int) -> None:
         """Bring an older schema up to date, one version at a time."""
-        migrations: dict[int, Any] = {1: _add_conversation_overrides}  # version -> step to the next
+        # version -> the step to the next
+        migrations: dict[int, Any] = {1: _add_conversation_overrides, 2: _add_event_audiences}
         while version < SCHEMA_VERSION:
             migrations[version](conn)
             version += 1

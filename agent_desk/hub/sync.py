@@ -85,9 +85,12 @@ def _snapshot(conn: Connection, viewer: Viewer, recent: str) -> list[dict[str, A
     return [handoff for handoff in candidates if can_see(viewer, handoff)]
 
 
-def snapshot_parts(head: int, handoffs: list[dict[str, Any]]) -> Iterator[str]:
-    """The ``snapshot`` frames holding ``handoffs``, each under the frame limit; the last final."""
-    prefix = f'{{"type":"snapshot","seq":{head},"handoffs":['
+def snapshot_parts(head: int, handoffs: list[dict[str, Any]], key: str = "handoffs") -> Iterator[str]:
+    """The ``snapshot`` frames holding ``handoffs``, each under the frame limit; the last final.
+
+    ``key`` names the list (a source's snapshot lists ``conversations``).
+    """
+    prefix = f'{{"type":"snapshot","seq":{head},"{key}":['
     chunk: list[str] = []
     size = 0
     for text in (encode(h) for h in handoffs):

@@ -14,6 +14,9 @@ MAX_HANDOFF_BYTES = 512 * 1024
 MAX_TEXT_CHARS = 10_000
 #: Most messages in one transcript.
 MAX_TRANSCRIPT_MESSAGES = 500
+#: Longest saved reply: its ``title`` and its ``text`` (characters).
+MAX_CANNED_TITLE_CHARS = 80
+MAX_CANNED_TEXT_CHARS = 5_000
 #: Request id length bounds (characters).
 MIN_ID_CHARS, MAX_ID_CHARS = 1, 64
 
@@ -123,9 +126,70 @@ class EventKind(StrEnum):
     HANDOFF_UPDATED = "handoff.updated"
     MESSAGE_ADDED = "message.added"
     PRESENCE_CHANGED = "presence.changed"
+    #: The team's saved replies changed (every desktop connection; ``data`` is ``{}``).
+    CANNED_CHANGED = "canned.changed"
+    # What a subscribed source hears about its own conversations.
+    HANDOFF_CLAIMED = "handoff.claimed"
+    HANDOFF_REQUEUED = "handoff.requeued"
+    AGENT_MESSAGE = "agent.message"
+    HANDOFF_RESOLVED = "handoff.resolved"
+
+
+class Feature(StrEnum):
+    """The additions to version 1 a hub may speak; ``hello`` lists those it does."""
+
+    REPLY = "reply"
+    NOTES = "notes"
+    CANNED = "canned"
+    SOURCE_EVENTS = "source_events"
+    OFFERS = "offers"
+    SERIES = "series"
+    BOT_CSAT = "bot_csat"
+
+
+class MessageRole(StrEnum):
+    """Who wrote a transcript message."""
+
+    CUSTOMER = "customer"
+    BOT = "bot"
+    AGENT = "agent"
+    SYSTEM = "system"
+    #: An internal note: agents see it, the source never does.
+    NOTE = "note"
 
 
 #: Requests whose results the hub stores for idempotent replay.
-STORED_REQUESTS = frozenset({"claim", "release", "resolve", "reassign", "presence", "escalate", "observe", "end"})
-AGENT_REQUESTS = frozenset({"resume", "claim", "release", "resolve", "reassign", "presence", "metrics"})
-SOURCE_REQUESTS = frozenset({"escalate", "observe", "end", "status"})
+STORED_REQUESTS = frozenset(
+    {
+        "claim",
+        "release",
+        "resolve",
+        "reassign",
+        "presence",
+        "escalate",
+        "observe",
+        "end",
+        "reply",
+        "note",
+        "canned_save",
+        "canned_delete",
+        "delivered",
+    }
+)
+AGENT_REQUESTS = frozenset(
+    {
+        "resume",
+        "claim",
+        "release",
+        "resolve",
+        "reassign",
+        "presence",
+        "metrics",
+        "reply",
+        "note",
+        "canned_list",
+        "canned_save",
+        "canned_delete",
+    }
+)
+SOURCE_REQUESTS = frozenset({"escalate", "observe", "end", "status", "subscribe", "delivered"})

@@ -20,6 +20,8 @@ from pydantic import (
 )
 
 from agent_desk.protocol.codes import (
+    MAX_CANNED_TEXT_CHARS,
+    MAX_CANNED_TITLE_CHARS,
     MAX_ID_CHARS,
     MAX_TEXT_CHARS,
     MAX_TRANSCRIPT_MESSAGES,
@@ -36,6 +38,8 @@ def _check_time(value: str) -> str:
 
 Time = Annotated[StrictStr, AfterValidator(_check_time)]
 Text = Annotated[StrictStr, Field(max_length=MAX_TEXT_CHARS)]
+#: What an agent writes into a conversation (a reply or a note): never empty.
+Written = Annotated[StrictStr, Field(min_length=1, max_length=MAX_TEXT_CHARS)]
 Name = Annotated[StrictStr, Field(min_length=1, max_length=200)]
 RequestId = Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_CHARS)]
 TierName = Literal["vip", "premium", "standard", "free"]
@@ -101,6 +105,8 @@ class Outcome(Model):
     disposition: Annotated[StrictStr, Field(max_length=200)] | None = None
     notes: Text | None = None
     escalation_feedback: Literal["appropriate", "premature", "late"] | None = None
+    #: When the person recorded it (their desk's clock); the hub keeps it within the claim.
+    recorded_at: Time | None = None
 
 
 class EscalateConversation(Model):
@@ -208,6 +214,65 @@ class ConversationStatus(Request):
     conversation_id: Name
 
 
+# -- the agent talks to the customer (additions to version 1) ----------------------------------
+
+
+class Reply(Request):
+    """A message to the customer, relayed by the conversation's source (the assignee only)."""
+
+    type: Literal["reply"] = "reply"
+    handoff_id: Name
+    text: Written
+
+
+class Note(Request):
+    """An internal note on a handoff: agents see it, the source never does."""
+
+    type: Literal["note"] = "note"
+    handoff_id: Name
+    text: Written
+
+
+class CannedResponse(Model):
+    """A saved reply as ``canned_save`` sends it (no ``id``: a new one)."""
+
+    id: Name | None = None
+    title: Annotated[StrictStr, Field(min_length=1, max_length=MAX_CANNED_TITLE_CHARS)]
+    text: Annotated[StrictStr, Field(min_length=1, max_length=MAX_CANNED_TEXT_CHARS)]
+    #: The queues it is meant for; empty (or left out): every queue.
+    queues: list[Name] | None = Field(default=None, max_length=100)
+
+
+class CannedList(Request):
+    type: Literal["canned_list"] = "canned_list"
+
+
+class CannedSave(Request):
+    type: Literal["canned_save"] = "canned_save"
+    response: CannedResponse
+
+
+class CannedDelete(Request):
+    type: Literal["canned_delete"] = "canned_delete"
+    response_id: Name
+
+
+class Subscribe(Request):
+    """A source asks to hear about its conversations (``epoch``/``last_seq`` as for ``resume``)."""
+
+    type: Literal["subscribe"] = "subscribe"
+    epoch: StrictStr | None = None
+    last_seq: Annotated[StrictInt, Field(ge=0)] | None = None
+
+
+class Delivered(Request):
+    """A source confirms that an agent's message reached the customer."""
+
+    type: Literal["delivered"] = "delivered"
+    handoff_id: Name
+    index: Annotated[StrictInt, Field(ge=0)]
+
+
 REQUEST_MODELS: dict[str, type[Request]] = {
     "resume": Resume,
     "claim": Claim,
@@ -220,6 +285,13 @@ REQUEST_MODELS: dict[str, type[Request]] = {
     "observe": Observe,
     "end": End,
     "status": ConversationStatus,
+    "reply": Reply,
+    "note": Note,
+    "canned_list": CannedList,
+    "canned_save": CannedSave,
+    "canned_delete": CannedDelete,
+    "subscribe": Subscribe,
+    "delivered": Delivered,
 }
 
 
@@ -265,22 +337,30 @@ __all__ = [
     "PROTOCOL_VERSION",
     "REQUEST_MODELS",
     "Attempt",
+    "CannedDelete",
+    "CannedList",
+    "CannedResponse",
+    "CannedSave",
     "ChatMessage",
     "Claim",
     "ConversationStatus",
     "Customer",
+    "Delivered",
     "End",
     "Escalate",
     "Metrics",
+    "Note",
     "Observe",
     "Outcome",
     "Reason",
     "Reassign",
     "Release",
+    "Reply",
     "Request",
     "Resolve",
     "Resume",
     "SetPresence",
+    "Subscribe",
     "decode",
     "encode",
     "error_frame",

@@ -54,11 +54,21 @@ class HandoffAttempt(Wire):
 
 
 class TranscriptMessage(Wire):
+    """One message of a transcript.
+
+    ``role`` ``agent`` is a reply a person sent (relayed to the customer by the source; its
+    ``delivered_at`` stays null until the source confirms it), ``note`` an internal note that
+    never leaves the hub towards a source. Replies and notes name their ``author``.
+    """
+
     index: Annotated[StrictInt, Field(ge=0)]
-    role: Literal["customer", "bot", "agent", "system"]
+    role: Literal["customer", "bot", "agent", "system", "note"]
     text: StrictStr
     at: Time
     sentiment: float | None = None
+    author: StrictStr | None = None
+    author_name: StrictStr | None = None
+    delivered_at: Time | None = None
 
 
 class RecordedOutcome(Wire):
@@ -137,6 +147,8 @@ class Hello(Wire):
     queues: tuple[StrictStr, ...] = ()
     sla_targets_s: dict[str, StrictInt] = Field(default_factory=dict)
     users: tuple[FloorUser, ...] | None = None
+    #: The additions to version 1 the hub speaks (``reply``, ``notes``, ...); none from an older hub.
+    features: tuple[StrictStr, ...] = ()
 
 
 class ResultOk(Wire):
@@ -169,6 +181,26 @@ class Snapshot(Wire):
     final: StrictBool
 
 
+class SourceConversation(Wire):
+    """An unresolved handoff as a source's snapshot lists it."""
+
+    conversation_id: StrictStr
+    handoff_id: StrictStr
+    status: Literal["waiting", "claimed", "resolved"]
+    assignee_name: StrictStr | None = None
+    #: Agent messages the source has not yet confirmed as ``delivered``.
+    undelivered: tuple[TranscriptMessage, ...] = ()
+
+
+class SourceSnapshot(Wire):
+    """A part of the state a ``subscribe`` on /v1/source brings, when the hub cannot replay."""
+
+    type: Literal["snapshot"]
+    seq: Annotated[StrictInt, Field(ge=0)]
+    conversations: tuple[SourceConversation, ...]
+    final: StrictBool
+
+
 class Synced(Wire):
     type: Literal["synced"]
     seq: Annotated[StrictInt, Field(ge=0)]
@@ -186,6 +218,46 @@ class PresenceChanged(Wire):
     active: StrictInt
 
 
+class CannedReply(Wire):
+    """A saved reply of the team (``canned_list``, ``canned_save``); empty ``queues``: every queue."""
+
+    id: StrictStr
+    title: StrictStr
+    text: StrictStr
+    queues: tuple[StrictStr, ...] = ()
+
+
+class HandoffClaimed(Wire):
+    """To a source: a person has taken over one of its conversations."""
+
+    conversation_id: StrictStr
+    handoff_id: StrictStr
+    assignee_name: StrictStr
+
+
+class HandoffRequeued(Wire):
+    """To a source: released or moved to a queue; nobody holds it."""
+
+    conversation_id: StrictStr
+    handoff_id: StrictStr
+
+
+class AgentMessage(Wire):
+    """To a source: relay ``message.text`` to the customer, then confirm it with ``delivered``."""
+
+    conversation_id: StrictStr
+    handoff_id: StrictStr
+    message: TranscriptMessage
+
+
+class HandoffResolved(Wire):
+    """To a source: the handoff is resolved (its resolution only)."""
+
+    conversation_id: StrictStr
+    handoff_id: StrictStr
+    resolution: StrictStr
+
+
 class Event(Wire):
     """An event; ``data`` is read by its kind with :func:`event_data`."""
 
@@ -196,7 +268,7 @@ class Event(Wire):
     data: dict[str, Any]
 
 
-ServerFrame = Hello | ResultOk | ResultError | ErrorFrame | Snapshot | Synced | Event
+ServerFrame = Hello | ResultOk | ResultError | ErrorFrame | Snapshot | SourceSnapshot | Synced | Event
 
 _FRAME: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)
 _DATA: dict[str, type[Wire]] = {
@@ -204,6 +276,10 @@ _DATA: dict[str, type[Wire]] = {
     "handoff.updated": Handoff,
     "message.added": MessageAdded,
     "presence.changed": PresenceChanged,
+    "handoff.claimed": HandoffClaimed,
+    "handoff.requeued": HandoffRequeued,
+    "agent.message": AgentMessage,
+    "handoff.resolved": HandoffResolved,
 }
 
 

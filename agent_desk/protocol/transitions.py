@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent_desk.protocol.codes import Code, Status
+from agent_desk.protocol.timefmt import format_time, parse_time
 
 #: The outcome's fields, as a resolve that leaves one out records it.
 OUTCOME_DEFAULTS: Mapping[str, Any] = {
@@ -54,9 +55,31 @@ def released(handoff: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def resolved(handoff: Mapping[str, Any], outcome: Mapping[str, Any], by: str, at: str) -> dict[str, Any]:
-    """The handoff resolved with ``outcome`` (missing fields recorded as None), by ``by`` at ``at``."""
-    recorded = {**OUTCOME_DEFAULTS, **outcome, "recorded_by": by, "recorded_at": at}
+    """The handoff resolved with ``outcome`` (missing fields recorded as None), by ``by`` at ``at``.
+
+    The outcome's ``recorded_at`` is when the person recorded it, as their desk gave it (a
+    resolve recorded offline reaches the hub later), kept between the claim and ``at``; ``at``
+    when none is given.
+    """
+    when = recorded_time(outcome.get("recorded_at"), handoff.get("claimed_at"), at)
+    recorded = {**OUTCOME_DEFAULTS, **outcome, "recorded_by": by, "recorded_at": when}
     return {**handoff, "status": Status.RESOLVED.value, "resolved_at": at, "outcome": recorded}
+
+
+def recorded_time(given: Any, claimed_at: Any, at: str) -> str:
+    """``given`` (a protocol time), no later than ``at`` and no earlier than ``claimed_at``."""
+    try:
+        moment, latest = parse_time(given), parse_time(at)
+    except ValueError:
+        return at
+    if moment >= latest:
+        return at
+    try:
+        if moment < parse_time(claimed_at):
+            return str(claimed_at)
+    except ValueError:
+        pass  # no claim time to hold it to
+    return format_time(moment)
 
 
 def moved_to_queue(handoff: Mapping[str, Any], queue: str) -> dict[str, Any]:
@@ -79,6 +102,42 @@ def unchanged_by_reassign(handoff: Mapping[str, Any], to_user: str | None, to_qu
     if to_user is not None:
         return status == Status.CLAIMED and handoff.get("assignee") == to_user
     return status == Status.WAITING and handoff.get("queue") == to_queue
+
+
+def agent_message(
+    handoff: Mapping[str, Any], kind: str, text: str, author: str, author_name: str | None, at: str
+) -> dict[str, Any]:
+    """The transcript entry a ``reply`` (role ``agent``) or a ``note`` (role ``note``) appends.
+
+    A reply carries ``delivered_at`` (None until the source confirms it); a note never leaves
+    the hub, so it has none.
+    """
+    transcript = handoff.get("transcript") or ()
+    message: dict[str, Any] = {
+        "index": len(transcript),
+        "role": "agent" if kind == "reply" else "note",
+        "text": text,
+        "at": at,
+        "author": author,
+        "author_name": author_name if author_name is not None else author,
+    }
+    if kind == "reply":
+        message["delivered_at"] = None
+    return message
+
+
+def with_message(handoff: Mapping[str, Any], message: Mapping[str, Any]) -> dict[str, Any]:
+    """The handoff with ``message`` appended to its transcript (the version is the hub's to set)."""
+    return {**handoff, "transcript": [*(handoff.get("transcript") or ()), dict(message)]}
+
+
+def refuse_reply(handoff: Mapping[str, Any], user_id: str) -> Refusal | None:
+    """Why ``user_id`` may not reply to the customer of ``handoff`` now, or None."""
+    if handoff.get("status") == Status.RESOLVED:
+        return Refusal(Code.CONFLICT, "the handoff is resolved")
+    if handoff.get("status") != Status.CLAIMED or handoff.get("assignee") != user_id:
+        return Refusal(Code.NOT_ASSIGNEE, "only the person holding the handoff replies to the customer")
+    return None
 
 
 # -- refusals --------------------------------------------------------------------------------

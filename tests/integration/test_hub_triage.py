@@ -234,6 +234,7 @@ async def test_a_store_of_schema_one_is_upgraded_and_keeps_its_conversations(tmp
     import sqlite3
 
     from agent_desk.hub import db
+    from agent_desk.hub.models import SCHEMA_VERSION
     from agent_desk.hub.store import Store
 
     data = tmp_path / "hub"
@@ -259,4 +260,5 @@ async def test_a_store_of_schema_one_is_upgraded_and_keeps_its_conversations(tmp
     row = raw.execute("SELECT overrides, segments, messages FROM conversations WHERE id = 'old-1'").fetchone()
     version = raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
     raw.close()
-    assert row[0] == "[]" and row[1] == "[]" and json.loads(row[2])[0]["text"] == "hello" and version == "2"
+    assert row[0] == "[]" and row[1] == "[]" and json.loads(row[2])[0]["text"] == "hello"
+    assert version == str(SCHEMA_VERSION)

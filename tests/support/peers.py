@@ -92,6 +92,22 @@ class Peer:
             elif synced is None:
                 before.append(frame)
 
+    async def subscribe(self, epoch: str | None = None, last_seq: int | None = None) -> dict[str, Any]:
+        """A source's ``subscribe``; returns {"frames": events/snapshots before synced, "synced": .., "result": ..}."""
+        request_id = rid()
+        await self.send({"type": "subscribe", "id": request_id, "epoch": epoch, "last_seq": last_seq})
+        before: list[dict[str, Any]] = []
+        synced = None
+        while True:
+            frame = await self.recv()
+            if frame["type"] == "synced":
+                synced = frame
+            elif frame["type"] == "result" and frame["id"] == request_id:
+                self.sync = {"frames": before, "synced": synced, "result": frame}
+                return self.sync
+            elif synced is None:
+                before.append(frame)
+
     async def next_event(self, kind: str | None = None, timeout: float = STEP_TIMEOUT) -> dict[str, Any]:
         while True:
             frame = await self.recv(timeout)
