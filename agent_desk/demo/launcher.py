@@ -15,21 +15,20 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, TypeVar
 
-from agent_desk.demo.simulator import Simulator, SourceClient
+from agent_desk.demo.floor import AGENTS, SOURCE, Floor
 from agent_desk.hub.server import Hub, HubConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: The demo's people: (id, role, queues). The desktop signs in as the lead.
-DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("anna", "lead", ()),
-    ("ben", "agent", ("billing", "orders")),
-    ("chloe", "agent", ("technical", "general")),
-    ("dev", "agent", ("vip", "retention", "compliance")),
-    ("demo-bot", "source", ()),
-)
 DEMO_LEAD = "anna"
+#: The demo's people: (id, role, queues, languages). The desktop signs in as the lead; the
+#: agents are simulated (see ``floor.AGENTS``), and the source is the simulated bot platform.
+DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    (DEMO_LEAD, "lead", (), ()),
+    *((spec.id, "agent", spec.queues, spec.languages) for spec in AGENTS),
+    (SOURCE, "source", (), ()),
+)
 
 
 class EmbeddedHub:
@@ -88,6 +87,7 @@ class EmbeddedHub:
         """Stop the hub and its loop and thread."""
         try:
             self.stop()
+            self.run(self.loop.shutdown_default_executor())  # its name lookups' threads
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout=30)
@@ -100,29 +100,63 @@ def issue_tokens(embedded: EmbeddedHub) -> dict[str, str]:
     assert embedded.hub is not None
     store = embedded.hub.store
     tokens = {}
-    for user_id, role, queues in DEMO_USERS:
+    for user_id, role, queues, languages in DEMO_USERS:
         embedded.call(store.revoke_user, user_id)
-        tokens[user_id] = embedded.call(store.add_user, user_id, role, queues, ())
+        tokens[user_id] = embedded.call(store.add_user, user_id, role, queues, languages)
     return tokens
 
 
 def start_demo_backend(
-    data: Path | None, rate: float, port: int = 0, pace: float = 2.5, warm_up: int = 12
-) -> tuple[EmbeddedHub, str, dict[str, str], Future[Any], Simulator]:
-    """Start the embedded hub and the simulator; returns what the caller needs to stop them."""
+    data: Path | None,
+    rate: float,
+    port: int = 0,
+    pace: float = 2.5,
+    warm_up: int = 12,
+    *,
+    speed: float = 1.0,
+    agents: bool = True,
+    seed: int | None = None,
+) -> tuple[EmbeddedHub, str, dict[str, str], Future[Any], Floor]:
+    """Start the embedded hub and the floor on the hub's loop.
+
+    Args:
+        data: the hub's data folder (None: a temporary one).
+        rate: new conversations per second at speed 1.
+        port: the hub's port (0: any free one).
+        pace: seconds between a conversation's turns at speed 1.
+        warm_up: conversations started at once, so the floor is not empty at first.
+        speed: how many times faster than real life the floor lives.
+        agents: whether simulated agents work the floor.
+        seed: makes conversations and agents' choices repeatable.
+
+    Returns:
+        The hub, its URL, the users' tokens, the floor's running future and the floor (stop it
+        with ``Floor.stop`` on the hub's loop before closing the hub).
+    """
     data_dir = data or Path(tempfile.mkdtemp(prefix="agent-desk-demo-"))
     embedded = EmbeddedHub(HubConfig(data_dir=data_dir, host="127.0.0.1", port=port))
     url = embedded.start()
     tokens = issue_tokens(embedded)
-    simulator = Simulator(SourceClient(url, tokens["demo-bot"]), rate=rate, pace=pace)
-    running = embedded.submit(simulator.run(burst=warm_up))
+    floor = Floor(url, tokens, rate=rate, pace=pace, speed=speed, agents=AGENTS if agents else (), seed=seed)
+    running = embedded.submit(floor.run(warm_up=warm_up))
     log.info("demo hub on %s (data in %s)", url, data_dir)
-    return embedded, url, tokens, running, simulator
+    return embedded, url, tokens, running, floor
 
 
-def run_demo(data: Path | None, rate: float, port: int = 0, desktop: bool = True) -> int:
+def stop_demo_backend(embedded: EmbeddedHub, running: Future[Any], floor: Floor) -> None:
+    """Stop the floor, then the hub and its thread."""
+    running.cancel()
+    try:
+        embedded.submit(floor.stop()).result(timeout=30)
+    finally:
+        embedded.close()
+
+
+def run_demo(
+    data: Path | None, rate: float, port: int = 0, desktop: bool = True, speed: float = 1.0, agents: bool = True
+) -> int:
     """Run the demo until the window closes (or Ctrl+C without a desktop)."""
-    embedded, url, tokens, running, simulator = start_demo_backend(data, rate, port)
+    embedded, url, tokens, running, floor = start_demo_backend(data, rate, port, speed=speed, agents=agents)
     try:
         if desktop:
             from agent_desk.ui.app import run_demo_desktop
@@ -137,9 +171,6 @@ def run_demo(data: Path | None, rate: float, port: int = 0, desktop: bool = True
             pass
         return 0
     finally:
-        running.cancel()
-        embedded.submit(simulator.stop()).result(timeout=30)
-        embedded.submit(simulator.client.close()).result(timeout=30)
-        embedded.close()
+        stop_demo_backend(embedded, running, floor)
         if data is None:  # a folder of our own making: nothing in it is worth keeping
             shutil.rmtree(embedded.config.data_dir, ignore_errors=True)

@@ -2,116 +2,30 @@
 
 Conversations start at a configurable rate and unfold turn by turn with human-like pauses;
 every turn is an ``observe``, so the hub's triage decides live which ones reach a person.
-Customers whose conversation was handed over keep writing for a while; the rest ``end``.
+Customers whose conversation was handed over wait for a person and answer what they are told
+(:mod:`~agent_desk.demo.live_customer`); the rest ``end``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
 import random
-import ssl
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-
+from agent_desk.demo.bot_platform import BotPlatform
+from agent_desk.demo.link import HubRefused, LinkClosed, SourceClient
+from agent_desk.demo.live_customer import LiveCustomer
+from agent_desk.demo.live_customer import now as _now
 from agent_desk.demo.scenarios import Conversation, make_conversation
-from agent_desk.protocol.codes import MAX_FRAME_BYTES, RETRYABLE_CODES
-from agent_desk.protocol.timefmt import format_time
 
 log = logging.getLogger(__name__)
 
-
-class SourceError(Exception):
-    """The hub refused a source request finally."""
-
-    def __init__(self, result: dict[str, Any]) -> None:
-        super().__init__(f"{result.get('code')}: {result.get('message')}")
-        self.result = result
-
-
-class SourceClient:
-    """One ``/v1/source`` connection shared by many conversations; retries what may pass later."""
-
-    def __init__(self, hub_url: str, token: str, ssl_context: ssl.SSLContext | None = None) -> None:
-        self.url = hub_url.rstrip("/") + "/v1/source"
-        self._token = token
-        self._ssl = ssl_context
-        self._ws: ClientConnection | None = None
-        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._reader: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
-
-    async def _connection(self) -> ClientConnection:
-        async with self._lock:
-            if self._ws is not None and self._reader is not None and not self._reader.done():
-                return self._ws
-            kwargs: dict[str, Any] = {"ssl": self._ssl} if self.url.startswith("wss") else {}
-            self._ws = await connect(
-                self.url,
-                additional_headers={"Authorization": f"Bearer {self._token}"},
-                max_size=MAX_FRAME_BYTES,
-                **kwargs,
-            )
-            hello = json.loads(await self._ws.recv())
-            log.debug("simulator connected as %s", hello.get("user", {}).get("id"))
-            self._reader = asyncio.create_task(self._read(self._ws))
-            return self._ws
-
-    async def _read(self, ws: ClientConnection) -> None:
-        try:
-            async for frame in ws:
-                message = json.loads(frame)
-                waiter = self._waiting.pop(message.get("id", ""), None)
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(message)
-        except ConnectionClosed:
-            pass
-        finally:
-            for waiter in self._waiting.values():
-                if not waiter.done():
-                    waiter.set_exception(ConnectionError("connection to the hub closed"))
-            self._waiting.clear()
-
-    async def call(self, type_: str, **fields: Any) -> dict[str, Any]:
-        """Send a request with a fresh id (kept across retries); return its ``data``.
-
-        Raises:
-            SourceError: a final failure.
-        """
-        request_id = uuid.uuid4().hex
-        frame = json.dumps({"type": type_, "id": request_id, **fields})
-        delay = 0.5
-        while True:
-            try:
-                ws = await self._connection()
-                waiter = asyncio.get_running_loop().create_future()
-                self._waiting[request_id] = waiter
-                await ws.send(frame)
-                result = await waiter
-            except (ConnectionError, ConnectionClosed, OSError, InvalidStatus) as error:
-                log.info("simulator: hub not reachable (%s); retrying in %.1f s", error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
-                continue
-            if result.get("ok"):
-                return dict(result.get("data") or {})
-            if result.get("code") in RETRYABLE_CODES:
-                await asyncio.sleep(result.get("retry_after_ms", 500) / 1000)
-                continue
-            raise SourceError(result)
-
-    async def close(self) -> None:
-        if self._ws is not None:
-            await self._ws.close()
-        if self._reader is not None:
-            await asyncio.gather(self._reader, return_exceptions=True)
+#: A final refusal of a source request (see ``link.HubRefused``).
+SourceError = HubRefused
+__all__ = ["Simulator", "SimulatorStats", "SourceClient", "SourceError"]
 
 
 @dataclass
@@ -120,10 +34,6 @@ class SimulatorStats:
     escalated: int = 0
     ended_by_bot: int = 0
     failed: int = 0
-
-
-def _now() -> str:
-    return format_time(datetime.now(UTC))
 
 
 class Simulator:
@@ -135,14 +45,26 @@ class Simulator:
         pace: seconds between turns of one conversation (scaled randomly 0.5-1.5x); 0 for
             tests and benchmarks.
         seed: makes the sequence of conversations repeatable.
+        platform: relays what people write to the customers, who answer; without it (or when
+            the hub relays nothing) handed-over customers only write while they wait.
     """
 
-    def __init__(self, client: SourceClient, rate: float = 0.5, pace: float = 2.0, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        client: SourceClient,
+        rate: float = 0.5,
+        pace: float = 2.0,
+        seed: int | None = None,
+        platform: BotPlatform | None = None,
+    ) -> None:
         self.client = client
+        self.platform = platform
         self.rate = rate
         self.pace = pace
         self.rng = random.Random(seed)
         self.stats = SimulatorStats()
+        #: The conversations handed over whose customer is still there, by id.
+        self.handed_over: dict[str, Conversation] = {}
         self._serial = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -176,14 +98,7 @@ class Simulator:
             await self._pause()
         if escalated:
             self.stats.escalated += 1
-            for text in conversation.after_handoff:
-                await self._pause()
-                await self._pause()
-                await self.client.call(
-                    "observe",
-                    conversation=conv,
-                    message={"role": "customer", "text": text, "at": _now()},
-                )
+            await self._after_handoff(conversation, conv)
         else:
             await self.client.call(
                 "end",
@@ -192,6 +107,18 @@ class Simulator:
             )
             self.stats.ended_by_bot += 1
         return escalated
+
+    async def _after_handoff(self, conversation: Conversation, conv: dict[str, Any]) -> None:
+        platform = self.platform if self.platform is not None and self.platform.subscribed else None
+        mailbox = platform.mailbox(conversation.id) if platform is not None else None
+        customer = LiveCustomer(self.client, conversation, conv, self.pace, self.rng, mailbox)
+        self.handed_over[conversation.id] = conversation
+        try:
+            await customer.run()
+        finally:
+            del self.handed_over[conversation.id]
+            if platform is not None:
+                platform.forget(conversation.id)
 
     def next_conversation(self) -> Conversation:
         return make_conversation(self.rng, next(self._serial))
@@ -204,9 +131,11 @@ class Simulator:
     async def _guarded(self, conversation: Conversation) -> None:
         try:
             await self.play(conversation)
-        except SourceError as error:
+        except HubRefused as error:
             self.stats.failed += 1
             log.warning("simulated conversation %s refused: %s", conversation.id, error)
+        except LinkClosed:
+            pass  # the demo is shutting down
 
     async def run(self, count: int | None = None, burst: int = 0) -> SimulatorStats:
         """Start ``burst`` conversations at once, then one every 1/rate s (``count`` in all)."""

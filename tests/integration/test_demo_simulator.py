@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+import threading
+import time
 from collections import Counter
 
-from agent_desk.demo.launcher import DEMO_LEAD, start_demo_backend
+from agent_desk.demo.followups import ANSWERS, THANKS
+from agent_desk.demo.launcher import DEMO_LEAD, start_demo_backend, stop_demo_backend
 from agent_desk.demo.scenarios import CUSTOMERS, SCENARIOS, make_conversation
 from agent_desk.demo.simulator import Simulator, SourceClient
 from tests.support.peers import Peer
@@ -112,18 +116,43 @@ def test_conversations_are_varied_repeatable_and_each_customer_is_one_person():
     assert loops and all(c.turns[1].text == c.turns[3].text for c in loops)
 
 
+def test_every_handed_over_conversation_has_answers_for_the_person_who_takes_it():
+    rng = random.Random(5)
+    conversations = [make_conversation(rng, i) for i in range(300)]
+    for scenario in SCENARIOS:
+        if scenario.name not in STAYS_WITH_THE_BOT:
+            assert 2 <= len(ANSWERS[scenario.name]) <= 3, scenario.name
+    for conversation in conversations:
+        answers = conversation.answers
+        assert answers[-1] == THANKS[conversation.language]  # scripted answers first, then thanks
+        assert len(answers) >= 3 and all(a and "{" not in a for a in answers)
+        assert len(set(answers)) == len(answers)
+
+
+async def first_claim(lead: Peer) -> dict:
+    while True:
+        event = await lead.next_event("handoff.updated")
+        if event["data"]["status"] == "claimed":
+            return event["data"]
+
+
 def test_the_demo_backend_serves_the_lead_and_shuts_down_cleanly(tmp_path):
-    """What `agent-desk demo` starts: a hub on a thread, its users, and the simulator feeding it."""
-    embedded, url, tokens, running, simulator = start_demo_backend(tmp_path / "hub", rate=0.01, pace=0, warm_up=10)
+    """What `agent-desk demo` starts: a hub on a thread, its users, the simulator feeding it and
+    colleagues working it; and it all stops at once when the window closes."""
+    threads = set(threading.enumerate())
+    embedded, url, tokens, running, floor = start_demo_backend(tmp_path / "hub", rate=0.5, warm_up=10, speed=40)
     try:
         lead = embedded.run(Peer.open(url, tokens[DEMO_LEAD]))
         assert lead.hello["user"]["role"] == "lead"
         created = embedded.run(lead.next_event("handoff.created"))  # the warm-up reaches the floor
         assert created["data"]["customer"]["name"]
+        claimed = embedded.run(asyncio.wait_for(first_claim(lead), 30))  # a colleague takes one
+        assert claimed["assignee"] in {agent.spec.id for agent in floor.agents}
         embedded.run(lead.close())
     finally:
-        running.cancel()
-        embedded.run(simulator.stop())
-        embedded.run(simulator.client.close())
-        embedded.close()
+        began = time.monotonic()
+        stop_demo_backend(embedded, running, floor)
+        took = time.monotonic() - began
     assert embedded.hub is None and running.done()
+    assert took < 5, f"the demo took {took:.1f} s to stop"
+    assert set(threading.enumerate()) <= threads
