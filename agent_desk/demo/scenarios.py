@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from agent_desk.demo.customers import CUSTOMERS, Profile
@@ -399,13 +400,16 @@ class Conversation:
     profile: Profile | None = None
 
 
-def make_conversation(rng: random.Random, serial: int) -> Conversation:
-    """Pick a scenario and a customer who speaks its language; fill the placeholders."""
+def make_conversation(rng: random.Random, serial: int, busy: Collection[str] = ()) -> Conversation:
+    """Pick a scenario and a customer who speaks its language; fill the placeholders.
+
+    Customers in ``busy`` (ids of those in a conversation now) are left out while others are
+    free: one person does not open two chats about the same thing at once.
+    """
     scenario = rng.choices(SCENARIOS, weights=[s.weight for s in SCENARIOS])[0]
-    speakers = [
-        c for c in CUSTOMERS if c.language in scenario.languages and (not scenario.tiers or c.tier in scenario.tiers)
-    ]
-    profile = rng.choice(speakers or [c for c in CUSTOMERS if not scenario.tiers or c.tier in scenario.tiers])
+    fitting = [c for c in CUSTOMERS if not scenario.tiers or c.tier in scenario.tiers]
+    speakers = [c for c in fitting if c.language in scenario.languages] or fitting
+    profile = rng.choice([c for c in speakers if c.id not in busy] or speakers)
     # The same customer keeps the same order numbers, so their conversations agree.
     seed = zlib.crc32(profile.name.encode())
     order = f"#A-{10000 + (seed + rng.randrange(3) * 7919) % 90000}"

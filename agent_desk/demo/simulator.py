@@ -65,6 +65,8 @@ class Simulator:
         self.stats = SimulatorStats()
         #: The conversations handed over whose customer is still there, by id.
         self.handed_over: dict[str, Conversation] = {}
+        #: Customers in a conversation now (id -> how many), left out of the next ones.
+        self.talking: dict[str, int] = {}
         self._serial = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -75,6 +77,16 @@ class Simulator:
     async def play(self, conversation: Conversation) -> bool:
         """Play one conversation to its end; returns True when it was handed over."""
         self.stats.started += 1
+        who = str(conversation.customer.get("id", ""))
+        self.talking[who] = self.talking.get(who, 0) + 1
+        try:
+            return await self._play(conversation)
+        finally:
+            self.talking[who] -= 1
+            if not self.talking[who]:
+                del self.talking[who]
+
+    async def _play(self, conversation: Conversation) -> bool:
         conv = {
             "id": conversation.id,
             "started_at": _now(),
@@ -121,7 +133,7 @@ class Simulator:
                 platform.forget(conversation.id)
 
     def next_conversation(self) -> Conversation:
-        return make_conversation(self.rng, next(self._serial))
+        return make_conversation(self.rng, next(self._serial), self.talking)
 
     def _spawn(self) -> None:
         task = asyncio.create_task(self._guarded(self.next_conversation()))

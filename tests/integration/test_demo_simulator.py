@@ -156,3 +156,11 @@ def test_the_demo_backend_serves_the_lead_and_shuts_down_cleanly(tmp_path):
     assert embedded.hub is None and running.done()
     assert took < 5, f"the demo took {took:.1f} s to stop"
     assert set(threading.enumerate()) <= threads
+
+
+def test_a_customer_in_a_conversation_is_not_picked_for_another_while_others_are_free() -> None:
+    rng = random.Random(7)
+    first = make_conversation(rng, 1)
+    busy = {str(first.customer["id"])}
+    for serial in range(2, 200):
+        assert str(make_conversation(rng, serial, busy).customer["id"]) not in busy
