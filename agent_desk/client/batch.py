@@ -102,6 +102,7 @@ class BatchOutcome:
     attention_changed: bool = False
     answered: list[AnswerItem] = field(default_factory=list)
     presence: list[Mapping[str, Any]] = field(default_factory=list)
+    canned_changed: bool = False  # the team's saved replies changed (``canned.changed``)
 
 
 class DeltaBuilder:

@@ -22,18 +22,19 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn, TypeVar
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
 from agent_desk.client import cache_db, cache_recovery
 from agent_desk.client.batch import AnswerItem, Batch, BatchItem, BatchOutcome
 from agent_desk.client.cache_apply import BatchApplier
-from agent_desk.client.cache_models import META
+from agent_desk.client.cache_models import DRAFTS, META
 from agent_desk.client.commit_thread import StagedBatch
 from agent_desk.client.handoff_store import HandoffStore, handoff_row
-from agent_desk.client.outbox import OutboxEntry, RequestRefused, check_handoff_size, replay
+from agent_desk.client.outbox import NotHeld, OutboxEntry, check_handoff_size, replay
 from agent_desk.client.outbox_store import OutboxStore
-from agent_desk.client.surface import AttentionItem, Handoff, SyncState
+from agent_desk.client.surface import AttentionItem, Handoff, Notice, SyncState
 from agent_desk.protocol.messages import encode
 from agent_desk.protocol.visibility import Viewer, rank_key
 
@@ -96,8 +97,8 @@ class Cache:
         self._load()
 
     @classmethod
-    def open(cls, path: Path | None, user_id: str, client_id: str | None = None) -> tuple[Cache, list[str]]:
-        """Open (or create) the cache at ``path``; returns it and human notices for the person.
+    def open(cls, path: Path | None, user_id: str, client_id: str | None = None) -> tuple[Cache, list[Notice]]:
+        """Open (or create) the cache at ``path``; returns it and what to tell the person.
 
         A damaged file or one written by a newer release is set aside and rebuilt, keeping
         its readable outbox; a file that cannot be used at all leaves an in-memory cache
@@ -252,7 +253,7 @@ class Cache:
             with self._db.connect() as conn:
                 hub = handoffs.hub_state(conn, entry.handoff_id)
             if hub is None:
-                raise RequestRefused("this handoff is no longer in your list")
+                raise NotHeld("this handoff is no longer in your list")
             shown = replay(hub, [*outbox.lanes.get(entry.handoff_id, []), entry], self.user_id)
             check_handoff_size(shown)
         reason: str | None = None
@@ -320,6 +321,44 @@ class Cache:
         if row is not None:
             self._outbox.attention_removed(row)
         return row
+
+    # -- what the person keeps here: drafts, the saved replies ------------------------------
+
+    def drafts(self) -> dict[str, tuple[str, str]]:
+        """Every unsent draft: handoff id -> (kind, text)."""
+        with self._db.connect() as conn:
+            rows = conn.execute(select(DRAFTS.c.handoff_id, DRAFTS.c.kind, DRAFTS.c.text))
+            return {r.handoff_id: (r.kind, r.text) for r in rows}
+
+    def save_draft(self, handoff_id: str, kind: str, text: str, at: str) -> None:
+        """Keep (or, when ``text`` is empty, forget) the draft of a handoff.
+
+        Raises:
+            CacheWriteError: the file cannot be written.
+        """
+
+        def work(conn: Connection) -> None:
+            if not text:
+                conn.execute(delete(DRAFTS).where(DRAFTS.c.handoff_id == handoff_id))
+                return
+            row = {"handoff_id": handoff_id, "kind": kind, "text": text, "updated_at": at}
+            statement = sqlite_insert(DRAFTS).values(row)
+            conn.execute(statement.on_conflict_do_update(index_elements=["handoff_id"], set_=row))
+
+        self._write(work)
+
+    def meta_value(self, key: str) -> str | None:
+        """A value kept in the cache's ``meta`` (e.g. ``canned``: the saved replies' JSON)."""
+        with self._db.connect() as conn:
+            return conn.execute(select(META.c.value).where(META.c.key == key)).scalar_one_or_none()
+
+    def put_meta_value(self, key: str, value: str) -> None:
+        """Keep a value in ``meta``.
+
+        Raises:
+            CacheWriteError: the file cannot be written.
+        """
+        self._write(lambda conn: cache_db.put_meta(conn, {key: value}))
 
     # -- hub frames ----------------------------------------------------------------------
 

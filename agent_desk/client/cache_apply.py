@@ -38,6 +38,7 @@ _CREATED, _UPDATED, _MESSAGE, _PRESENCE = (
     EventKind.MESSAGE_ADDED.value,
     EventKind.PRESENCE_CHANGED.value,
 )
+_CANNED = "canned.changed"
 
 
 class BatchApplier:
@@ -120,6 +121,8 @@ class BatchApplier:
                 put(conn, handoff_id, data, batch, data_text)
             elif kind == _PRESENCE:
                 batch.outcome.presence.append(data)
+            elif kind == _CANNED:
+                batch.outcome.canned_changed = True
         batch.last_seq = last_seq
 
     def put(

@@ -439,7 +439,11 @@ def _drop_unused_indexes(conn: Connection) -> None:
 
 
 #: version -> function bringing a cache of that version to the next one.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _drop_unused_indexes}
+def _nothing_to_change(_conn: Connection) -> None:
+    """Schema 3 only adds the ``drafts`` table, which opening creates with the others."""
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _drop_unused_indexes, 2: _nothing_to_change}
 
 
 def migrate(conn: Connection, version: int, target: int = SCHEMA_VERSION) -> None:

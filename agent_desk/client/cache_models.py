@@ -12,6 +12,8 @@ with every change; ``tests/data/client_cache_v1.sqlite3`` must keep opening):
    whole; handoffs without the indexes on status, assignee and rank order (no query used
    them: the held set is read whole and ranked in Python, and keeping them up to date was
    about a tenth of the SQLite time of a burst of events).
+3. ``drafts``: what the person was typing to each handoff's customer, kept across restarts;
+   the team's saved replies in ``meta`` (key ``canned``), so they are there offline.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import Column, Table, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 cache_registry = registry()
 
@@ -103,11 +105,22 @@ class AttentionRow(CacheModel, table=True):
     at: str
 
 
+class DraftRow(CacheModel, table=True):
+    """An unsent reply or note typed in a handoff's composer."""
+
+    __tablename__ = "drafts"
+    handoff_id: str = Field(primary_key=True)
+    kind: str = "reply"  # reply | note: the composer's mode
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: str
+
+
 HANDOFFS: Table = CachedHandoff.__table__  # type: ignore[attr-defined]  # set by SQLModel
 MESSAGES: Table = CachedMessage.__table__  # type: ignore[attr-defined]
 META: Table = CacheMeta.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]
 ATTENTION: Table = AttentionRow.__table__  # type: ignore[attr-defined]
-TABLES = (HANDOFFS, MESSAGES, META, OUTBOX, ATTENTION)
+DRAFTS: Table = DraftRow.__table__  # type: ignore[attr-defined]
+TABLES = (HANDOFFS, MESSAGES, META, OUTBOX, ATTENTION, DRAFTS)
 #: The handoffs columns in table order: the order of a handoff row tuple in bulk writes.
 HANDOFF_COLUMNS: tuple[str, ...] = tuple(c.name for c in HANDOFFS.columns)

@@ -17,7 +17,7 @@ re-sent with the same id after every reconnect until the hub answers -> cleared,
 This module is the facade; :mod:`engine_thread` runs the thread, and the work is done by the
 parts on it (:class:`_Desk`): :mod:`session` (connect, hello, resume), :mod:`inbound`
 (received frames to applied batches), :mod:`sender` (the outbox), :mod:`actions` (what the
-person does), :mod:`metrics`, :mod:`presence` and :mod:`reports` (the listener and the
+person does), :mod:`queries` (figures, saved replies), :mod:`presence` and :mod:`reports` (the listener and the
 status).
 """
 
@@ -30,18 +30,22 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from agent_desk.client import cache_db
 from agent_desk.client.actions import OFFLINE_CLAIM, Actions
 from agent_desk.client.backoff import Backoff
 from agent_desk.client.batch import BatchItem
-from agent_desk.client.cache import Cache
+from agent_desk.client.cache import Cache, CacheWriteError
+from agent_desk.client.canned import SavedReplies
 from agent_desk.client.commit_thread import CommitThread
 from agent_desk.client.engine_thread import EngineThread
-from agent_desk.client.metrics import MetricsRequests
 from agent_desk.client.outbox import OutboxEntry, RequestRefused, build_entry
 from agent_desk.client.presence import Presence
+from agent_desk.client.queries import Queries
 from agent_desk.client.reports import Reports
 from agent_desk.client.sender import SEND_WINDOW, Sender
 from agent_desk.client.session import Sessions
@@ -55,12 +59,15 @@ from agent_desk.client.surface import (
     Why,
 )
 from agent_desk.client.tokens import TokenStore, normalise_hub_url
-from agent_desk.protocol.messages import Metrics
+from agent_desk.protocol.frames import describe_validation_error
+from agent_desk.protocol.messages import CannedSave, Metrics
 from agent_desk.protocol.timefmt import now_str
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: The cache's ``meta`` key of the team's saved replies (their JSON).
+CANNED_KEY = "canned"
 #: How long a new engine waits for the previous one (``start(after=...)``) to end.
 STOP_WAIT_S = 30.0
 
@@ -71,7 +78,8 @@ class _Desk:
 
     cache: Cache
     actions: Actions
-    metrics: MetricsRequests
+    queries: Queries
+    replies: SavedReplies
     sender: Sender
     sessions: Sessions
     committer: CommitThread
@@ -191,8 +199,10 @@ class Engine:
             reports.emit("on_notice", notice)
         reports.emit("on_handoffs", HandoffDelta(upserts=tuple(cache.held()), reset=True))
         reports.emit("on_attention", cache.attention())
+        reports.emit("on_drafts", MappingProxyType(cache.drafts()))
         reports.set_status(Link.CONNECTING)
         desk = self._desk = self._make_desk(cache)
+        desk.replies.load(cache.meta_value(CANNED_KEY))
         self._thread.ready()
         storage = asyncio.create_task(desk.actions.save_loop(self._storage_retry_s))
         links = asyncio.create_task(desk.sessions.run())
@@ -214,7 +224,7 @@ class Engine:
         reports = self._reports
         presence = Presence(reports)
         sender = Sender(cache, self._send_window)
-        metrics = MetricsRequests(reports, sender)
+        queries = Queries(reports, sender)
         committer = CommitThread()  # commits hub batches while this thread reads on
         sessions = Sessions(
             self.hub_url,
@@ -227,12 +237,23 @@ class Engine:
             reports=reports,
             presence=presence,
             sender=sender,
-            metrics=metrics,
+            queries=queries,
             committer=committer,
             route_result=self._classify_result,
         )
         actions = Actions(cache, reports, presence, sender)
-        return _Desk(cache, actions, metrics, sender, sessions, committer)
+        replies = SavedReplies(reports, queries, lambda text: self._keep(cache, CANNED_KEY, text))
+        sessions.on_online = lambda session: replies.refresh() if "canned" in session.features else None
+        sessions.on_canned_changed = replies.refresh
+        return _Desk(cache, actions, queries, replies, sender, sessions, committer)
+
+    @staticmethod
+    def _keep(cache: Cache, key: str, value: str) -> None:
+        """Keep a value in the cache; one that cannot be written is only logged (it is a copy)."""
+        try:
+            cache.put_meta_value(key, value)
+        except CacheWriteError as error:
+            log.warning("could not keep %s in the cache: %s", key, error.reason)
 
     # -- commands (any thread) -------------------------------------------------------------
 
@@ -256,10 +277,13 @@ class Engine:
     def resolve(self, handoff_id: str, outcome: Mapping[str, Any]) -> str:
         """Record the outcome of a handoff (works offline); returns the request id.
 
+        The outcome carries ``recorded_at``, now: the hub keeps it, so a resolve recorded
+        offline shows when the person recorded it, not when it reached the hub.
+
         Raises:
             RequestRefused: the outcome is not valid (e.g. notes over 10,000 characters).
         """
-        return self._record("resolve", handoff_id=handoff_id, outcome=dict(outcome))
+        return self._record("resolve", handoff_id=handoff_id, outcome={"recorded_at": now_str(), **outcome})
 
     def reassign(
         self,
@@ -293,7 +317,71 @@ class Engine:
             frame = Metrics.model_validate({"type": "metrics", "id": request_id, **fields}).to_wire()
         except ValueError as error:
             raise RequestRefused(str(error)) from None
-        self._post(lambda desk: desk.metrics.ask(request_id, frame))
+        reports = self._reports
+
+        def answer(data: Mapping[str, Any] | None, error: str | None) -> None:
+            reports.emit("on_metrics", request_id, data, error)
+
+        self._post(lambda desk: desk.queries.ask(frame, answer))
+        return request_id
+
+    def reply(self, handoff_id: str, text: str) -> str:
+        """Send ``text`` to the customer of a handoff this user holds (works offline).
+
+        Returns the request id. The message shows at once, waiting to sync; it is sent once.
+
+        Raises:
+            RequestRefused: the text is empty or over 10,000 characters.
+        """
+        return self._record("reply", handoff_id=handoff_id, text=text)
+
+    def note(self, handoff_id: str, text: str) -> str:
+        """Add an internal note to a handoff, for the team only (works offline).
+
+        Raises:
+            RequestRefused: the text is empty or over 10,000 characters.
+        """
+        return self._record("note", handoff_id=handoff_id, text=text)
+
+    def save_draft(self, handoff_id: str, kind: str, text: str) -> None:
+        """Keep what the person is typing to a handoff (empty: forget it), across restarts."""
+        at = now_str()
+
+        def work(desk: _Desk) -> None:
+            try:
+                desk.cache.save_draft(handoff_id, kind, text, at)
+            except CacheWriteError as error:
+                log.warning("could not keep a draft: %s", error.reason)
+
+        self._post(work)
+
+    def refresh_canned(self) -> None:
+        """Ask the hub for the team's saved replies again (answered through ``on_canned``)."""
+        self._post(lambda desk: desk.replies.refresh())
+
+    def save_canned(self, title: str, text: str, queues: tuple[str, ...] = (), reply_id: str | None = None) -> str:
+        """Create (no ``reply_id``) or replace a saved reply; leads only, online only.
+
+        Raises:
+            RequestRefused: the title (1-80) or the text (1-5,000 characters) is out of bounds.
+
+        """
+        request_id = uuid.uuid4().hex
+        response: dict[str, Any] = {"title": title.strip(), "text": text, "queues": list(queues)}
+        if reply_id is not None:
+            response["id"] = reply_id
+        try:
+            frame = CannedSave.model_validate({"type": "canned_save", "id": request_id, "response": response}).to_wire()
+        except ValidationError as error:
+            raise RequestRefused(describe_validation_error(error)) from None
+        self._post(lambda desk: desk.replies.save(frame))
+        return request_id
+
+    def delete_canned(self, reply_id: str) -> str:
+        """Delete a saved reply; leads only, online only."""
+        request_id = uuid.uuid4().hex
+        frame = {"type": "canned_delete", "id": request_id, "response_id": reply_id}
+        self._post(lambda desk: desk.replies.delete(frame))
         return request_id
 
     def dismiss_attention(self, request_id: str) -> None:

@@ -5,7 +5,7 @@ The reader (:func:`receive`) moves frames from the connection to a :class:`Backl
 at most one batch per display frame, :data:`COALESCE_S`), decodes them into batch items,
 applies each batch in one cache transaction, commits it on the commit thread while the
 reader goes on, reports what changed, and routes results: the session's ``resume``,
-metrics, and the outbox's answers and ``retry_after``. Nothing here touches a socket, so it
+asked requests (figures, saved replies), and the outbox's answers and ``retry_after``. Nothing here touches a socket, so it
 is tested with frames and a cache file alone.
 
 Event frames laid out as the hub writes them (``{"type":"event",...``) are decoded while the
@@ -39,8 +39,8 @@ from agent_desk.client.cache import Cache, CacheWriteError
 from agent_desk.client.commit_thread import CommitThread
 from agent_desk.client.connection import Ending
 from agent_desk.client.gc_pause import GcPause
-from agent_desk.client.metrics import MetricsRequests
 from agent_desk.client.presence import Presence
+from agent_desk.client.queries import Queries
 from agent_desk.client.reports import Reports
 from agent_desk.client.sender import Sender
 from agent_desk.client.surface import StorageProblem, Why
@@ -147,10 +147,11 @@ class Inbound:
         reports: Reports,
         presence: Presence,
         sender: Sender,
-        metrics: MetricsRequests,
+        queries: Queries,
         committer: CommitThread | None,
         gc_pause: GcPause,
         route: ResultRoute | None = None,
+        on_canned_changed: Callable[[], None] | None = None,
     ) -> None:
         """Wire the pipeline of one session.
 
@@ -163,11 +164,12 @@ class Inbound:
             reports: the listener's way in.
             presence: updated by presence events and answers.
             sender: told about answers and ``retry_after``, and woken after each batch.
-            metrics: answered metrics requests go there.
+            queries: the answers to asked requests (figures, saved replies) go there.
             committer: commits batches off this thread (None: here, in line).
             gc_pause: rests the collector while a burst is applied.
             route: where a ``result`` frame goes (default: :meth:`route_result`; the engine puts
                 itself in between, see ``Engine._classify_result``).
+            on_canned_changed: called when the team's saved replies changed.
         """
         self._cache = cache
         self._viewer = viewer
@@ -177,11 +179,12 @@ class Inbound:
         self._reports = reports
         self._presence = presence
         self._sender = sender
-        self._metrics = metrics
+        self._queries = queries
         self._committer = committer
         self._gc = gc_pause
         self._route: ResultRoute = route or self.route_result
         self._parts: list[dict[str, Any]] = []  # snapshot parts until the final one
+        self._on_canned_changed = on_canned_changed
 
     async def run(self, backlog: Backlog) -> Stop | None:
         """Apply frames from ``backlog`` until this side ends the session or the connection ends.
@@ -302,7 +305,7 @@ class Inbound:
     def route_result(
         self, frame: dict[str, Any], items: list[BatchItem], after: list[tuple[str, dict[str, Any]]]
     ) -> None:
-        """Route a ``result``: the session's resume, metrics, or an answer to the outbox.
+        """Route a ``result``: the session's resume, an asked request, or an answer to the outbox.
 
         An answer to the outbox goes into ``items`` (applied with the batch); the rest into
         ``after`` (acted on once the batch is applied).
@@ -310,8 +313,8 @@ class Inbound:
         request_id = frame.get("id")
         if request_id == self._resume_id:
             after.append(("resumed", frame))
-        elif self._metrics.owns(request_id):
-            after.append(("metrics", frame))
+        elif self._queries.owns(request_id):
+            after.append(("query", frame))
         elif isinstance(request_id, str) and self._sender.answered(request_id):
             entry = self._cache.entry(request_id)
             if entry is None:
@@ -331,8 +334,8 @@ class Inbound:
                 ending = ending or self._on_resumed(frame)
             elif what == "retry":
                 self._sender.retry_after(frame)
-            elif what == "metrics":
-                self._metrics.answered(frame)
+            elif what == "query":
+                self._queries.answered(frame)
         self._sender.wake()
         return ending
 
@@ -348,6 +351,8 @@ class Inbound:
                 self._presence.answered(answer, cache.outbox())
         if outcome.attention_changed:
             reports.emit("on_attention", cache.attention())
+        if outcome.canned_changed and self._on_canned_changed is not None:
+            self._on_canned_changed()
         if outcome.answered:
             reports.refresh()
 

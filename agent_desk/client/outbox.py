@@ -21,8 +21,10 @@ from agent_desk.protocol.codes import MAX_FRAME_BYTES, MAX_HANDOFF_BYTES
 from agent_desk.protocol.frames import describe_validation_error
 from agent_desk.protocol.messages import (
     Claim,
+    Note,
     Reassign,
     Release,
+    Reply,
     Request,
     Resolve,
     SetPresence,
@@ -37,7 +39,11 @@ OUTBOX_KINDS: dict[str, type[Request]] = {
     "resolve": Resolve,
     "reassign": Reassign,
     "presence": SetPresence,
+    "reply": Reply,
+    "note": Note,
 }
+#: The key of a message shown before the hub has it: the request id that will send it.
+PENDING_MESSAGE = "_pending"
 #: The ordering lane of presence changes (handoff requests are ordered per handoff).
 PRESENCE_LANE = "\x00presence"
 
@@ -46,13 +52,17 @@ class RequestRefused(ValueError):
     """A request that cannot be recorded as given: fields wrong or too large to send."""
 
 
+class NotHeld(RequestRefused):
+    """A request for a handoff this desk no longer holds."""
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
     """One recorded request.
 
     Attributes:
         request_id: the idempotency key, sent unchanged on every retry.
-        kind: claim | release | resolve | reassign | presence.
+        kind: claim | release | resolve | reassign | presence | reply | note.
         handoff_id: the handoff it changes (None for presence).
         fields: the request's fields besides ``type`` and ``id``, as sent.
         created_at: when the person recorded it (protocol time).
@@ -130,6 +140,10 @@ def apply_entry(handoff: Mapping[str, Any], entry: OutboxEntry, user_id: str) ->
         return transitions.resolved(handoff, fields.get("outcome", {}), user_id, at)
     if entry.kind == "reassign":
         return transitions.reassigned(handoff, fields.get("to_user"), fields.get("to_queue"), at)
+    if entry.kind in ("reply", "note"):
+        message = transitions.agent_message(handoff, entry.kind, str(fields.get("text", "")), user_id, None, at)
+        message[PENDING_MESSAGE] = entry.request_id
+        return transitions.with_message(handoff, message)
     return dict(handoff)
 
 

@@ -15,13 +15,13 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from agent_desk.client.backoff import Backoff
 from agent_desk.client.batch import viewer_key
@@ -30,8 +30,8 @@ from agent_desk.client.commit_thread import CommitThread
 from agent_desk.client.connection import Ending, agent_url, ending_for_close, ending_for_error, tls_context, wire_log
 from agent_desk.client.gc_pause import GcPause
 from agent_desk.client.inbound import Backlog, Inbound, ResultRoute, receive
-from agent_desk.client.metrics import MetricsRequests
 from agent_desk.client.presence import Presence, user_info
+from agent_desk.client.queries import Queries
 from agent_desk.client.reports import Reports
 from agent_desk.client.sender import Sender
 from agent_desk.client.surface import Link, Session, TokenNotice, Why
@@ -43,6 +43,8 @@ from agent_desk.protocol.visibility import Viewer
 log = logging.getLogger(__name__)
 
 USER_AGENT = "agent-desk-desktop"
+#: Endings that mean the hub cannot be reached at its address.
+UNREACHABLE = (Why.REFUSED, Why.UNREACHABLE, Why.TIMEOUT, Why.CERTIFICATE)
 
 
 class Sessions:
@@ -61,7 +63,7 @@ class Sessions:
         reports: Reports,
         presence: Presence,
         sender: Sender,
-        metrics: MetricsRequests,
+        queries: Queries,
         committer: CommitThread | None,
         route_result: ResultRoute | None = None,
     ) -> None:
@@ -78,7 +80,8 @@ class Sessions:
             reports: the listener's way in.
             presence: told who is who by ``hello``.
             sender: sends the outbox during a session.
-            metrics: metrics requests, answered with an error when a session ends.
+            queries: asked requests (figures, saved replies), answered with an error when a
+                session ends.
             committer: commits batches off the engine thread (None: in line).
             route_result: where the session's ``result`` frames go (default: the session's
                 :meth:`Inbound.route_result`).
@@ -93,7 +96,7 @@ class Sessions:
         self._reports = reports
         self._presence = presence
         self._sender = sender
-        self._metrics = metrics
+        self._queries = queries
         self._committer = committer
         self._gc = GcPause()
         self._retry_now = asyncio.Event()
@@ -101,6 +104,12 @@ class Sessions:
         self._route_result = route_result
         #: The current session's pipeline (None between sessions).
         self.inbound: Inbound | None = None
+        #: What the last ``hello`` said.
+        self.session: Session | None = None
+        #: Called once a session is resumed and synced (the engine asks for saved replies).
+        self.on_online: Callable[[Session], None] = lambda _session: None
+        #: Called when the team's saved replies changed (``canned.changed``).
+        self.on_canned_changed: Callable[[], None] = lambda: None
 
     def reconnect_now(self) -> None:
         """Skip the rest of the current backoff wait."""
@@ -113,9 +122,9 @@ class Sessions:
         while True:
             token = self._load_token()
             if not token:
-                reports.set_status(
-                    Link.OFFLINE, why=Why.NO_SIGN_IN, detail=f"{self._user} on {self._hub_url}", final=True
-                )
+                # Nothing to sign in with; but a hub that cannot be reached is the news, if so.
+                ending = await self._unreachable() or Ending(Why.NO_SIGN_IN, f"{self._user} on {self._hub_url}")
+                reports.set_status(Link.OFFLINE, why=ending.why, detail=ending.detail, final=True)
                 return
             if not first:
                 reports.set_status(Link.CONNECTING, why=reports.why, detail=reports.detail)
@@ -129,6 +138,24 @@ class Sessions:
             self._retry_now.clear()
             with contextlib.suppress(TimeoutError):  # the backoff delay is over: try again
                 await asyncio.wait_for(self._retry_now.wait(), delay)
+
+    async def _unreachable(self) -> Ending | None:
+        """Why the hub cannot be reached (asked without a token), or None when it answers."""
+        try:
+            async with connect(
+                agent_url(self._hub_url),
+                ssl=tls_context(self._hub_url, self._ca_file),
+                open_timeout=self._open_timeout_s,
+                compression=None,
+                user_agent_header=USER_AGENT,
+                logger=wire_log,
+            ):
+                return None
+        except InvalidStatus:
+            return None  # it answered (401 without a token): the hub is there
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed) as error:
+            ending = ending_for_error(error)
+            return ending if ending.why in UNREACHABLE else None
 
     def _load_token(self) -> str | None:
         """The token for the next attempt; a change in where it is kept is reported."""
@@ -161,7 +188,7 @@ class Sessions:
                     ending = await self._session(ws)
                 finally:
                     self._sender.detach()
-                    self._metrics.connection_lost()
+                    self._queries.connection_lost()
                 return ending, loop.time() - started
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed) as error:
             ending = ending_for_error(error)
@@ -209,10 +236,11 @@ class Sessions:
             reports=self._reports,
             presence=self._presence,
             sender=self._sender,
-            metrics=self._metrics,
+            queries=self._queries,
             committer=self._committer,
             gc_pause=self._gc,
             route=self._route_result,
+            on_canned_changed=lambda: self.on_canned_changed(),
         )
         self.inbound = inbound
         backlog = Backlog()
@@ -249,7 +277,9 @@ class Sessions:
             users=users,
             server_time=str(hello.get("server_time", "")),
             hub_url=self._hub_url,
+            features=tuple(str(f) for f in hello.get("features") or () if isinstance(f, str)),
         )
+        self.session = session
         self._reports.emit("on_session", session)
         return Viewer.of(me.id, me.role, me.queues, me.languages), str(hello.get("epoch", ""))
 
@@ -261,4 +291,6 @@ class Sessions:
             self._reports.storage_problem = None
         self._reports.set_status(Link.ONLINE)
         self._sender.start()
+        if self.session is not None:
+            self.on_online(self.session)
         return None

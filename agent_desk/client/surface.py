@@ -126,6 +126,7 @@ class Session:
     users: tuple[UserInfo, ...] = ()  # leads only
     server_time: str = ""
     hub_url: str = ""
+    features: tuple[str, ...] = ()  # the additions to version 1 the hub speaks (reply, canned, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +155,66 @@ class AttentionItem:
 
 
 @dataclass(frozen=True, slots=True)
+class CannedReply:
+    """One saved reply. Empty ``queues``: it fits every queue."""
+
+    id: str
+    title: str
+    text: str
+    queues: tuple[str, ...] = ()
+
+    def fits(self, queue: str) -> bool:
+        """Whether the reply is meant for handoffs in ``queue``."""
+        return not self.queues or queue in self.queues
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "text": self.text, "queues": list(self.queues)}
+
+
+@dataclass(frozen=True, slots=True)
 class TokenNotice:
     """Where the token lives. ``persisted`` False: no OS keyring; kept in memory only."""
 
     persisted: bool
-    message: str
+
+
+class NoticeKind(StrEnum):
+    """A one-off thing the engine tells the person; the desktop puts it in words."""
+
+    CLAIM_NEEDS_HUB = "claim_needs_hub"  # a new claim while not online
+    NOT_RECORDED = "not_recorded"  # refused before it was recorded (action; detail: why, as given)
+    NOT_HELD = "not_held"  # an action on a handoff this desk no longer holds (action, handoff_id)
+    NOT_RECORDED_AGAIN = "not_recorded_again"  # a "needs attention" item not recorded again (action; detail)
+    NOT_SAVED = "not_saved"  # recorded and kept in memory: the disk refused it (action; detail: the cause)
+    SAVED_LATER = "saved_later"  # actions kept in memory are saved to disk now (count)
+    NOT_DISMISSED = "not_dismissed"  # a "needs attention" item was not dismissed (detail: the cause)
+    CACHE_DAMAGED = "cache_damaged"  # set aside (path) and rebuilt (detail: the damage; count: actions kept)
+    CACHE_NEWER = "cache_newer"  # a newer release's cache set aside (path; detail: its schema; count: kept)
+    CACHE_IN_MEMORY = "cache_in_memory"  # the cache file cannot be used (path; detail: why): memory only
+    SAVED_REPLY_NOT_CHANGED = "saved_reply_not_changed"  # action: save or delete; detail: the hub's words
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A one-off report for the person, as state: the desktop words it (never the engine).
+
+    Attributes:
+        kind: what happened.
+        action: the request it concerns (claim, resolve, ...; save or delete for saved replies).
+        handoff_id: the handoff it concerns.
+        code: the hub's error code, when the hub refused something.
+        detail: what goes with ``kind`` (a cause, the hub's or a check's words), as given.
+        count: how many (actions kept, saved).
+        path: a file it concerns (the cache, or where a damaged one was moved).
+    """
+
+    kind: NoticeKind
+    action: str | None = None
+    handoff_id: str | None = None
+    code: str | None = None
+    detail: str | None = None
+    count: int = 0
+    path: str | None = None
 
 
 class EngineListener(Protocol):
@@ -170,5 +226,7 @@ class EngineListener(Protocol):
     def on_presence(self, user: UserInfo) -> None: ...
     def on_attention(self, items: tuple[AttentionItem, ...]) -> None: ...
     def on_metrics(self, request_id: str, data: Mapping[str, Any] | None, error: str | None) -> None: ...
-    def on_notice(self, text: str) -> None: ...  # one-off human message (refused claim, etc.)
+    def on_notice(self, notice: Notice) -> None: ...  # a one-off report (a refused claim, ...)
     def on_token(self, notice: TokenNotice) -> None: ...
+    def on_drafts(self, drafts: Mapping[str, tuple[str, str]]) -> None: ...  # id -> (kind, text), at start
+    def on_canned(self, replies: tuple[CannedReply, ...]) -> None: ...  # the team's saved replies

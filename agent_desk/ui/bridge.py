@@ -25,10 +25,13 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from agent_desk.client.outbox import RequestRefused
 from agent_desk.client.surface import (
     AttentionItem,
+    CannedReply,
     ConnectionStatus,
     EngineListener,
     Handoff,
     HandoffDelta,
+    Notice,
+    NoticeKind,
     Session,
     TokenNotice,
     UserInfo,
@@ -58,6 +61,11 @@ class EngineCommands(Protocol):
     def reassign(self, handoff_id: str, to_user: str | None = None, to_queue: str | None = None) -> Any: ...
     def set_presence(self, status: str) -> Any: ...
     def request_metrics(self, since: str | None = None, until: str | None = None) -> Any: ...
+    def reply(self, handoff_id: str, text: str) -> Any: ...
+    def note(self, handoff_id: str, text: str) -> Any: ...
+    def save_draft(self, handoff_id: str, kind: str, text: str) -> Any: ...
+    def save_canned(self, title: str, text: str, queues: tuple[str, ...] = (), reply_id: str | None = None) -> Any: ...
+    def delete_canned(self, reply_id: str) -> Any: ...
     def dismiss_attention(self, request_id: str) -> Any: ...
     def retry_attention(self, request_id: str) -> Any: ...
     def reconnect_now(self) -> Any: ...
@@ -117,11 +125,17 @@ class _Reports:
     def on_metrics(self, request_id: str, data: Mapping[str, Any] | None, error: str | None) -> None:
         self._report("metrics", (request_id, data, error))
 
-    def on_notice(self, text: str) -> None:
-        self._report("notice", text)
+    def on_notice(self, notice: Notice) -> None:
+        self._report("notice", notice)
 
     def on_token(self, notice: TokenNotice) -> None:
         self._report("token", notice)
+
+    def on_drafts(self, drafts: Mapping[str, tuple[str, str]]) -> None:
+        self._report("drafts", drafts)
+
+    def on_canned(self, replies: tuple[CannedReply, ...]) -> None:
+        self._report("canned", tuple(replies))
 
 
 class _Port(_Reports):
@@ -146,8 +160,10 @@ class Bridge(QObject, _Reports):
         presenceChanged(UserInfo): a user's presence or active count (leads see the team).
         attentionChanged(tuple[AttentionItem, ...]): the full "needs attention" list.
         metricsReady(str, object, object): request id, figures (or None), error (or None).
-        noticed(str): a one-off message for the person (a refused claim, ...).
+        noticed(Notice): a one-off report for the person (a refused claim, ...), as state.
         tokenNoticed(TokenNotice): where the token is kept (no keyring: memory only).
+        draftsLoaded(Mapping[str, tuple[str, str]]): the unsent drafts kept on this computer.
+        cannedChanged(tuple[CannedReply, ...]): the team's saved replies.
 
     Attributes:
         engine: the engine the commands go to, or None before sign-in.
@@ -161,8 +177,10 @@ class Bridge(QObject, _Reports):
     presenceChanged = Signal(object)
     attentionChanged = Signal(object)
     metricsReady = Signal(str, object, object)
-    noticed = Signal(str)
+    noticed = Signal(object)
     tokenNoticed = Signal(object)
+    draftsLoaded = Signal(object)
+    cannedChanged = Signal(object)
     #: Internal: wakes the GUI thread to drain the inbox (queued across threads).
     _wake = Signal()
 
@@ -172,6 +190,8 @@ class Bridge(QObject, _Reports):
         self.status: ConnectionStatus | None = None
         self.session: Session | None = None
         self.attention: tuple[AttentionItem, ...] = ()
+        self.canned: tuple[CannedReply, ...] = ()
+        self.drafts: Mapping[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
         self._inbox: list[tuple[str, Any]] = []
         self._woken = False
@@ -255,6 +275,12 @@ class Bridge(QObject, _Reports):
             self.noticed.emit(value)
         elif kind == "token":
             self.tokenNoticed.emit(value)
+        elif kind == "drafts":
+            self.drafts = value
+            self.draftsLoaded.emit(value)
+        elif kind == "canned":
+            self.canned = value
+            self.cannedChanged.emit(value)
 
     @Slot()
     def _flush_handoffs(self) -> None:
@@ -322,8 +348,10 @@ class Bridge(QObject, _Reports):
         try:
             return getattr(self.engine, name)(*args, **kwargs)
         except RequestRefused as refused:
-            # The engine checks arguments before it records anything: say why, in words.
-            self.noticed.emit(str(refused))
+            # The engine checks arguments before it records anything: say why (the check's words).
+            on_handoff = name in ("claim", "release", "resolve", "reassign", "reply", "note")
+            handoff_id = str(args[0]) if args and on_handoff else None
+            self.noticed.emit(Notice(NoticeKind.NOT_RECORDED, action=name, handoff_id=handoff_id, detail=str(refused)))
             return None
 
     def claim(self, handoff_id: str) -> Any:
@@ -343,6 +371,21 @@ class Bridge(QObject, _Reports):
 
     def request_metrics(self, since: str | None = None, until: str | None = None) -> Any:
         return self._call("request_metrics", since=since, until=until)
+
+    def reply(self, handoff_id: str, text: str) -> Any:
+        return self._call("reply", handoff_id, text)
+
+    def note(self, handoff_id: str, text: str) -> Any:
+        return self._call("note", handoff_id, text)
+
+    def save_draft(self, handoff_id: str, kind: str, text: str) -> Any:
+        return self._call("save_draft", handoff_id, kind, text)
+
+    def save_canned(self, title: str, text: str, queues: tuple[str, ...] = (), reply_id: str | None = None) -> Any:
+        return self._call("save_canned", title, text, queues, reply_id)
+
+    def delete_canned(self, reply_id: str) -> Any:
+        return self._call("delete_canned", reply_id)
 
     def dismiss_attention(self, request_id: str) -> Any:
         return self._call("dismiss_attention", request_id)

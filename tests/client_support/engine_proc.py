@@ -25,8 +25,10 @@ from typing import Any
 from agent_desk.client.engine import Engine
 from agent_desk.client.surface import (
     AttentionItem,
+    CannedReply,
     ConnectionStatus,
     HandoffDelta,
+    Notice,
     Session,
     TokenNotice,
     UserInfo,
@@ -74,11 +76,17 @@ class PrintingListener:
     def on_metrics(self, request_id: str, data: Mapping[str, Any] | None, error: str | None) -> None:
         say(event="metrics", request_id=request_id, error=error)
 
-    def on_notice(self, text: str) -> None:
-        say(event="notice", text=text)
+    def on_notice(self, notice: Notice) -> None:
+        say(event="notice", kind=notice.kind.value)
 
     def on_token(self, notice: TokenNotice) -> None:
         say(event="token", persisted=notice.persisted)
+
+    def on_drafts(self, drafts: Mapping[str, tuple[str, str]]) -> None:
+        say(event="drafts", handoffs=sorted(drafts))
+
+    def on_canned(self, replies: tuple[CannedReply, ...]) -> None:
+        say(event="canned", titles=[r.title for r in replies])
 
 
 def deafen(kind: str) -> None:

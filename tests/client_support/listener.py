@@ -10,10 +10,12 @@ from typing import Any
 
 from agent_desk.client.surface import (
     AttentionItem,
+    CannedReply,
     ConnectionStatus,
     Handoff,
     HandoffDelta,
     Link,
+    Notice,
     Session,
     TokenNotice,
     UserInfo,
@@ -42,8 +44,10 @@ class RecordingListener:
         self.attention: tuple[AttentionItem, ...] = ()
         self.attention_calls = 0
         self.metrics: dict[str, tuple[Mapping[str, Any] | None, str | None]] = {}
-        self.notices: list[str] = []
+        self.notices: list[Notice] = []
         self.tokens: list[TokenNotice] = []
+        self.drafts: dict[str, tuple[str, str]] = {}
+        self.canned: list[tuple[CannedReply, ...]] = []
         self.view: dict[str, Handoff] = {}
         self.threads: set[str] = set()
 
@@ -88,11 +92,17 @@ class RecordingListener:
     def on_metrics(self, request_id: str, data: Mapping[str, Any] | None, error: str | None) -> None:
         self._note(lambda: self.metrics.__setitem__(request_id, (data, error)))
 
-    def on_notice(self, text: str) -> None:
-        self._note(lambda: self.notices.append(text))
+    def on_notice(self, notice: Notice) -> None:
+        self._note(lambda: self.notices.append(notice))
 
     def on_token(self, notice: TokenNotice) -> None:
         self._note(lambda: self.tokens.append(notice))
+
+    def on_drafts(self, drafts: Mapping[str, tuple[str, str]]) -> None:
+        self._note(lambda: self.drafts.update(drafts))
+
+    def on_canned(self, replies: tuple[CannedReply, ...]) -> None:
+        self._note(lambda: self.canned.append(replies))
 
     # -- reading -------------------------------------------------------------------------
 

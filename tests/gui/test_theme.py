@@ -37,6 +37,8 @@ TEXT_PAIRS = [
     ("bubble_customer_text", "bubble_customer"),
     ("bubble_bot_text", "bubble_bot"),
     ("bubble_agent_text", "bubble_agent"),
+    ("bubble_note_text", "bubble_note"),
+    ("muted", "bubble_note"),
     ("bubble_system_text", "surface"),
     ("button_text", "button"),
     ("danger", "surface"),

@@ -15,9 +15,9 @@ from agent_desk.client.commit_thread import CommitThread
 from agent_desk.client.connection import Ending
 from agent_desk.client.gc_pause import GcPause
 from agent_desk.client.inbound import Backlog, Inbound, Stop
-from agent_desk.client.metrics import MetricsRequests
 from agent_desk.client.outbox import build_entry
 from agent_desk.client.presence import Presence
+from agent_desk.client.queries import Queries
 from agent_desk.client.reports import Reports
 from agent_desk.client.sender import Sender
 from agent_desk.client.surface import StorageProblem, Why
@@ -56,7 +56,7 @@ class Desk:
             reports=self.reports,
             presence=Presence(self.reports),
             sender=self.sender,
-            metrics=MetricsRequests(self.reports, self.sender),
+            queries=Queries(self.reports, self.sender),
             committer=CommitThread() if commit_thread else None,
             gc_pause=GcPause(),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.ui import labels
+from agent_desk.ui.handoff.composer import Composer
+from agent_desk.ui.handoff.outcome import OutcomeCard
 from agent_desk.ui.handoff.transcript import TranscriptModel, TranscriptView
 from agent_desk.ui.icons import Icons
 from agent_desk.ui.marks import reason_tooltip
@@ -61,6 +63,12 @@ class DetailPane(QWidget):
         self._handoff: Mapping[str, Any] | None = None
         self._me = ""
         self._lead = False
+        #: handoff id -> (mode, text) typed and not sent (kept by the engine across restarts)
+        self.drafts: dict[str, tuple[str, str]] = {}
+        #: handoff id -> messages the hub refused, with why ("needs attention" items)
+        self.failed: dict[str, list[tuple[dict[str, Any], str]]] = {}
+        #: the suggested first message to the customer of a handoff (set by the conversation)
+        self.opening_line: Callable[[Mapping[str, Any]], str] | None = None
         self._build()
         self._connect_signals()
         self.setAccessibleName(self.tr("Handoff details"))
@@ -143,6 +151,8 @@ class DetailPane(QWidget):
         tried.addWidget(self.attempts, 1)
         card_layout.addLayout(tried)
         layout.addWidget(card)
+        self.outcome = OutcomeCard()
+        layout.addWidget(self.outcome)
 
         self.transcript_model = TranscriptModel(self)
         self.transcript = TranscriptView(self._themes)
@@ -151,6 +161,8 @@ class DetailPane(QWidget):
             self.transcript, self.tr("The conversation so far; Ctrl+C copies selected messages"), self.tr("Transcript")
         )
         layout.addWidget(self.transcript, 1)
+        self.composer = Composer()
+        layout.addWidget(self.composer)
 
         actions = QWidget()
         actions.setObjectName("ActionBar")
@@ -248,6 +260,7 @@ class DetailPane(QWidget):
             self._handoff = None
             self.handoff_id = ""
             self.transcript_model.show("", ())
+            self.composer.set_handoff("", False, None)
             self._stack.setCurrentWidget(self._empty)
             return
         self._handoff = handoff
@@ -255,8 +268,15 @@ class DetailPane(QWidget):
         self._stack.setCurrentIndex(1)
         self._show_header(handoff)
         self._show_customer(handoff)
+        self.outcome.show_handoff(handoff, self._me)
         transcript = handoff.get("transcript")
-        self.transcript_model.show(self.handoff_id, transcript if isinstance(transcript, list | tuple) else ())
+        self.transcript_model.show(
+            self.handoff_id,
+            transcript if isinstance(transcript, list | tuple) else (),
+            self._me,
+            self.failed.get(self.handoff_id, ()),
+        )
+        self._show_composer(handoff)
         self._update_actions(handoff)
         self._show_sync(handoff)
 
@@ -383,19 +403,40 @@ class DetailPane(QWidget):
                 button.setProperty("primary", primary)
                 button.style().unpolish(button)
                 button.style().polish(button)
-        outcome = h.get("outcome") if isinstance(h.get("outcome"), Mapping) else None
-        if h.get("status") == "resolved":
-            who = one_line(outcome.get("recorded_by"), 60) if outcome else ""
-            when = format_clock(parse_ts(h.get("resolved_at")))
-            result = (
-                labels.resolution_label(str(outcome.get("resolution", "")))
-                if outcome
-                else labels.status_label("resolved")
-            )
-            self.done_label.setText(" · ".join(p for p in (result, who, when) if p))
-            self.done_label.show()
-        else:
-            self.done_label.hide()
+        self.done_label.hide()  # a resolved handoff's outcome has its own card (self.outcome)
+
+    @property
+    def handoff(self) -> Mapping[str, Any] | None:
+        """The handoff shown (None: none)."""
+        return self._handoff
+
+    @property
+    def me(self) -> str:
+        return self._me
+
+    def refresh(self) -> None:
+        """Show the same handoff again (its drafts or refused messages changed)."""
+        if self._handoff is not None:
+            self.show_handoff(self._handoff)
+
+    def opening_due(self) -> bool:
+        """Whether the person holds the handoff and has not written to the customer yet."""
+        h = self._handoff
+        if h is None or h.get("status") != "claimed" or h.get("assignee") != self._me:
+            return False
+        transcript = h.get("transcript")
+        messages = transcript if isinstance(transcript, list | tuple) else ()
+        return not any(isinstance(m, Mapping) and m.get("role") == "agent" for m in messages)
+
+    def _show_composer(self, h: Mapping[str, Any]) -> None:
+        """The composer for a handoff the person holds (reply or note), or that a lead watches
+        (notes); none for a waiting or resolved one."""
+        holder = h.get("status") == "claimed" and h.get("assignee") == self._me
+        shown = holder or (self._lead and h.get("status") == "claimed")
+        self.composer.setVisible(shown)
+        self.composer.set_handoff(self.handoff_id if shown else "", holder, self.drafts.get(self.handoff_id))
+        due = self.opening_line is not None and self.opening_due()
+        self.composer.suggest(self.opening_line(h) if due and self.opening_line is not None else None)
 
     def _show_sync(self, h: Mapping[str, Any]) -> None:
         sync = str(h.get("_sync", "synced"))

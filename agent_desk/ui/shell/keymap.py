@@ -29,6 +29,13 @@ def shortcuts() -> list[tuple[str, str]]:
         ("Ctrl+Shift+A", _t("Set presence: available")),
         ("Ctrl+Shift+B", _t("Set presence: busy")),
         ("Ctrl+Shift+W", _t("Set presence: away")),
+        (_t("In the reply box"), ""),
+        ("Enter", _t("Send the reply or note")),
+        ("Shift+Enter", _t("New line")),
+        ("Ctrl+Enter", _t("Send, then record the outcome")),
+        ("Ctrl+Shift+N", _t("Switch between reply and internal note")),
+        ("/ or Ctrl+K", _t("Insert a saved reply")),
+        ("", ""),
         ("F1", _t("This keyboard map")),
         ("Ctrl+Q", _t("Quit")),
     ]

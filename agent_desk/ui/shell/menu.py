@@ -27,7 +27,7 @@ class DeskMenu(QMenu):
         notify_action, sound_action: checkable; urgent handoffs notify, with a sound.
         keymap_action (F1), quit_action: the window adds these to itself as well, so their keys
             work while the menu is closed.
-        sign_out_action: sign out.
+        sign_out_action: sign out. canned_action: the saved-reply manager (leads).
     """
 
     def __init__(self, settings: DeskSettings, themes: ThemeManager, parent: QWidget | None = None) -> None:
@@ -56,6 +56,9 @@ class DeskMenu(QMenu):
         self.sound_action.setChecked(settings.sound)
         self.addAction(self.sound_action)
         self.addSeparator()
+        self.canned_action = QAction(self.tr("Saved replies…"), self)
+        self.canned_action.setVisible(False)  # leads only, once signed in
+        self.addAction(self.canned_action)
         self.keymap_action = QAction(self.tr("Keyboard map"), self)
         self.keymap_action.setShortcut(QKeySequence(Qt.Key.Key_F1))
         self.addAction(self.keymap_action)
