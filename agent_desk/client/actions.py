@@ -11,16 +11,17 @@ import asyncio
 import logging
 
 from agent_desk.client.cache import Cache, CacheWriteError
-from agent_desk.client.outbox import OutboxEntry, RequestRefused, build_entry
+from agent_desk.client.outbox import NotHeld, OutboxEntry, RequestRefused, build_entry
 from agent_desk.client.presence import Presence
 from agent_desk.client.reports import Reports
 from agent_desk.client.sender import Sender
-from agent_desk.client.surface import HandoffDelta, Link, StorageProblem
+from agent_desk.client.surface import HandoffDelta, Link, Notice, NoticeKind, StorageProblem
 from agent_desk.protocol.timefmt import now_str
 
 log = logging.getLogger(__name__)
 
-OFFLINE_CLAIM = "You are offline: a new claim needs the hub. Try again once Agent Desk is connected."
+#: A new claim while not online: it needs the hub.
+OFFLINE_CLAIM = Notice(NoticeKind.CLAIM_NEEDS_HUB)
 
 
 class Actions:
@@ -38,8 +39,12 @@ class Actions:
         cache, reports = self._cache, self._reports
         try:
             shown, unsaved_reason = cache.record(entry)
+        except NotHeld:
+            reports.emit("on_notice", Notice(NoticeKind.NOT_HELD, action=entry.kind, handoff_id=entry.handoff_id))
+            return False
         except RequestRefused as refused:
-            reports.emit("on_notice", f"Could not record this {entry.kind}: {refused}")
+            kind = NoticeKind.NOT_RECORDED
+            reports.emit("on_notice", Notice(kind, action=entry.kind, handoff_id=entry.handoff_id, detail=str(refused)))
             return False
         if shown is not None:
             reports.emit("on_handoffs", HandoffDelta(upserts=(shown,)))
@@ -47,12 +52,8 @@ class Actions:
             self._presence.recorded(str(entry.fields["status"]))
         if unsaved_reason is not None:
             reports.storage_problem = StorageProblem(unsaved_reason, cache.unsaved)
-            reports.emit(
-                "on_notice",
-                f"Your {entry.kind} could not be saved to disk ({unsaved_reason}). It is kept in "
-                "memory, will still be sent to the hub, and will be saved when the disk allows. "
-                "Do not quit Agent Desk until this is resolved.",
-            )
+            notice = Notice(NoticeKind.NOT_SAVED, action=entry.kind, handoff_id=entry.handoff_id, detail=unsaved_reason)
+            reports.emit("on_notice", notice)
         reports.refresh()
         self._sender.wake()
         return True
@@ -63,7 +64,7 @@ class Actions:
         try:
             row = cache.dismiss(request_id)
         except CacheWriteError as error:
-            reports.emit("on_notice", f"Could not dismiss the item: {error.reason}.")
+            reports.emit("on_notice", Notice(NoticeKind.NOT_DISMISSED, detail=error.reason))
             return
         if row is None:
             return
@@ -80,13 +81,18 @@ class Actions:
         if item is None:
             return
         if item.kind == "claim" and self._reports.link is not Link.ONLINE:
-            self._reports.emit("on_notice", OFFLINE_CLAIM)
+            self._reports.emit(
+                "on_notice", Notice(NoticeKind.CLAIM_NEEDS_HUB, action="claim", handoff_id=item.handoff_id)
+            )
             return
         fields = {k: v for k, v in item.payload.items() if k != "handoff"}
         try:
             entry = build_entry(item.kind, new_id, now_str(), **fields)
         except RequestRefused as refused:
-            self._reports.emit("on_notice", f"Could not record this {item.kind} again: {refused}")
+            notice = Notice(
+                NoticeKind.NOT_RECORDED_AGAIN, action=item.kind, handoff_id=item.handoff_id, detail=str(refused)
+            )
+            self._reports.emit("on_notice", notice)
             return
         if self.record(entry):
             self.dismiss(request_id)
@@ -104,8 +110,5 @@ class Actions:
                 log.info("still cannot save %d recorded action(s): %s", cache.unsaved, error.reason)
                 continue
             reports.storage_problem = None
-            reports.emit(
-                "on_notice",
-                f"{saved} recorded action(s) that were kept in memory are now saved to disk.",
-            )
+            reports.emit("on_notice", Notice(NoticeKind.SAVED_LATER, count=saved))
             reports.refresh()

@@ -4,7 +4,7 @@ A damaged file (``PRAGMA quick_check``) or one written by a newer release is mov
 under a name with a timestamp and a new one is made, to be filled from the hub; the outbox
 and attention rows that can still be read are carried over (re-sent with the same ids: the
 hub answers a repeated id with its stored result). A path that cannot be used at all leaves
-an in-memory cache for the session. Each of these is told to the person in words.
+an in-memory cache for the session. Each of these is reported to the person (a :class:`Notice`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from agent_desk.client import cache_db
 from agent_desk.client.cache_models import ATTENTION, HANDOFFS, META, OUTBOX, SCHEMA_VERSION
 from agent_desk.client.outbox import OutboxEntry, entry_from_row
+from agent_desk.client.surface import Notice, NoticeKind
 
 if TYPE_CHECKING:
     from agent_desk.client.cache import Cache
@@ -38,8 +39,8 @@ class NewerSchema(Exception):
 
 def open_cache(
     cache_type: type[Cache], path: Path | None, user_id: str, client_id: str | None
-) -> tuple[Cache, list[str]]:
-    """Open (or create) the cache at ``path``; returns it and human notices for the person.
+) -> tuple[Cache, list[Notice]]:
+    """Open (or create) the cache at ``path``; returns it and what to tell the person.
 
     Args:
         cache_type: the class to make (:class:`Cache`), given the SQLAlchemy engine, the path
@@ -48,7 +49,7 @@ def open_cache(
         user_id: whose cache it is.
         client_id: the install's id to store (default: the stored one, or a new one).
     """
-    notices: list[str] = []
+    notices: list[Notice] = []
     salvaged: cache_db.Salvage | None = None
     if path is not None:
         try:
@@ -57,9 +58,7 @@ def open_cache(
             if problem is not None:
                 salvaged, aside = _set_aside(path)
                 notices.append(
-                    f"The local cache was damaged ({problem}). It was moved to {aside.name} "
-                    f"and is being rebuilt from the hub; {len(salvaged.outbox)} unsent "
-                    "action(s) were kept."
+                    Notice(NoticeKind.CACHE_DAMAGED, detail=problem, count=len(salvaged.outbox), path=aside.name)
                 )
         except OSError as error:
             notices.append(_memory_notice(path, str(error)))
@@ -70,9 +69,7 @@ def open_cache(
         assert path is not None
         salvaged, aside = _set_aside(path)
         notices.append(
-            f"The local cache was written by a newer Agent Desk (schema {newer.version}). It "
-            f"was moved to {aside.name} and is being rebuilt from the hub; "
-            f"{len(salvaged.outbox)} unsent action(s) were kept."
+            Notice(NoticeKind.CACHE_NEWER, detail=str(newer.version), count=len(salvaged.outbox), path=aside.name)
         )
         cache = _open(cache_type, path, user_id, client_id, salvaged)
     except (DBAPIError, OSError) as error:
@@ -92,12 +89,9 @@ def _open(
     return cache_type(db, path, user_id, unsaved)
 
 
-def _memory_notice(path: Path, detail: str) -> str:
+def _memory_notice(path: Path, detail: str) -> Notice:
     """What the person is told when the file cannot be used at all."""
-    return (
-        f"The local cache {path} cannot be used ({detail}). Agent Desk works from memory "
-        "for this session: actions recorded while offline are lost if it closes."
-    )
+    return Notice(NoticeKind.CACHE_IN_MEMORY, detail=detail, path=str(path))
 
 
 def _set_aside(path: Path) -> tuple[cache_db.Salvage, Path]:

@@ -3,7 +3,9 @@
 A token is stored per hub URL and user name. It is never written to a file or a log: with no
 usable keyring backend (``NoKeyringError``, a locked or broken backend), the token is kept in
 memory until the program ends, and :attr:`TokenStore.notice` says so, so the UI can tell the
-person that they will have to sign in again next time.
+person that they will have to sign in again next time. A token once known (typed in, or read
+from the keyring) is kept in memory for the session either way: reconnecting never depends on
+the keyring answering again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 
 import keyring
 import keyring.errors
+from keyring.backends import fail, null
 
 from agent_desk.client.surface import TokenNotice
 
@@ -27,6 +30,19 @@ SERVICE_PREFIX = "agent-desk"
 def service_name(hub_url: str) -> str:
     """The keyring service under which tokens for ``hub_url`` are stored."""
     return f"{SERVICE_PREFIX}:{normalise_hub_url(hub_url)}"
+
+
+def keyring_available() -> bool:
+    """Whether a keyring backend that can keep a token is installed (none: memory only).
+
+    Asks only which backend keyring chose, never for a password, so it does not wait for a
+    locked wallet; a backend that is there but fails still shows when the token is saved.
+    """
+    try:
+        backend = keyring.get_keyring()
+    except KEYRING_ERRORS:
+        return False
+    return not isinstance(backend, fail.Keyring | null.Keyring)
 
 
 def normalise_hub_url(hub_url: str) -> str:
@@ -47,37 +63,34 @@ class TokenStore:
         self.hub_url = normalise_hub_url(hub_url)
         self.user = user
         self._memory: str | None = None
-        self.notice = TokenNotice(True, "The token is kept in the system keyring.")
+        self.notice = TokenNotice(True)
 
     def _memory_only(self, error: Exception) -> None:
         # Only the error's class goes to the log: its text could in theory echo arguments.
         log.warning("no usable keyring (%s); keeping the token in memory", type(error).__name__)
-        self.notice = TokenNotice(
-            False,
-            "No system keyring is available, so your sign-in is kept only until Agent Desk "
-            "closes; you will have to sign in again next time.",
-        )
+        self.notice = TokenNotice(False)
 
     def load(self) -> str | None:
-        """The stored token, or None when there is none."""
+        """The token: the one known this session, else the keyring's; None when there is none."""
         if self._memory is not None:
             return self._memory
         try:
-            return keyring.get_password(service_name(self.hub_url), self.user)
+            token = keyring.get_password(service_name(self.hub_url), self.user)
         except KEYRING_ERRORS as error:
             self._memory_only(error)
             return None
+        self._memory = token or None
+        return self._memory
 
     def save(self, token: str) -> TokenNotice:
         """Store ``token``; returns where it went (keyring, or memory for this session)."""
+        self._memory = token  # for this session, whatever the keyring does with it
         try:
             keyring.set_password(service_name(self.hub_url), self.user, token)
         except KEYRING_ERRORS as error:
-            self._memory = token
             self._memory_only(error)
             return self.notice
-        self._memory = None
-        self.notice = TokenNotice(True, "The token is kept in the system keyring.")
+        self.notice = TokenNotice(True)
         return self.notice
 
     def forget(self) -> None:

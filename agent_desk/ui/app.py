@@ -21,8 +21,8 @@ from typing import Any
 from PySide6.QtCore import QLocale, QObject, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication, QWidget
 
-from agent_desk.client.surface import ConnectionStatus, EngineListener, HandoffDelta, Link, Session, TokenNotice
-from agent_desk.client.tokens import TokenStore
+from agent_desk.client.surface import ConnectionStatus, EngineListener, HandoffDelta, Link, Session, TokenNotice, Why
+from agent_desk.client.tokens import TokenStore, keyring_available, normalise_hub_url
 from agent_desk.ui.bridge import Bridge, EngineCommands
 from agent_desk.ui.icons import Icons
 from agent_desk.ui.resources import resource
@@ -35,6 +35,9 @@ from agent_desk.ui.theme import ThemeManager
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "AGENT_DESK_TOKEN"
+
+#: Endings that say the token itself is no good: one typed this session is forgotten.
+BAD_TOKEN = (Why.SIGN_IN_REFUSED, Why.TOKEN_REVOKED, Why.WRONG_USER)
 
 #: Builds an engine: (hub URL, user, token or token store, listener, CA file, cache folder).
 EngineFactory = Callable[[str, str, "str | TokenStore", EngineListener, "str | None", "str | None"], EngineCommands]
@@ -165,6 +168,11 @@ class DeskApp(QObject):
         self.hub = ""
         self.user = ""
         self.bridge = Bridge(self)
+        #: Tokens typed in this session, by (hub, user): never written anywhere, gone at exit.
+        self._typed: dict[tuple[str, str], str] = {}
+        self._keyring_ok: bool | None = None  # asked once a dialog needs it; a report may say no
+        # Before the window's own slot, which may open the sign-in dialog on the same status.
+        self.bridge.statusChanged.connect(self.on_status_for_token)
         if early_start is not None:
             # Reports wait in the bridge until the event loop runs, by then the window listens.
             self.connect_engine(*early_start)
@@ -174,6 +182,7 @@ class DeskApp(QObject):
         QApplication.setWindowIcon(self.icons.app_icon())
         self.heap = HeapKeeper(self.bridge, self)
         self.window = DeskWindow(self.bridge, self.themes, self.icons, self.settings, clock)
+        self.window.connection.hub = normalise_hub_url(self.hub)
         self.dialog: SignInDialog | None = None
         self._awaiting_session = False
         self._closed = False
@@ -195,6 +204,9 @@ class DeskApp(QObject):
         """Stop any running engine (without waiting for it) and start one for ``user`` on ``hub``."""
         self.bridge.shutdown(wait=False)
         self.hub, self.user = hub, user
+        window: DeskWindow | None = getattr(self, "window", None)  # None while early_start builds
+        if window is not None:
+            window.connection.hub = normalise_hub_url(hub)
         engine = self.engine_factory(hub, user, token, self.bridge.listener(), self.ca_file, self.cache_dir)
         self.bridge.attach(engine)
         self.bridge.start()
@@ -210,7 +222,7 @@ class DeskApp(QObject):
             self.show_sign_in(problem, hub=hub, user=user)
             return
         self.settings.remember_sign_in(hub, user)
-        self.connect_engine(hub, user, direct_token(hub, user, token))
+        self.connect_engine(hub, user, direct_token(hub, user, token or self.typed_token(hub, user)))
         self.window.show()
 
     def shutdown(self) -> None:
@@ -220,9 +232,21 @@ class DeskApp(QObject):
         self._closed = True
         self.bridge.shutdown()
 
+    def quit(self) -> None:
+        """Close Agent Desk: the dialog, the window and the engine (Quit in the sign-in dialog)."""
+        self._close_dialog()
+        self.window.close()
+        self.shutdown()
+        QApplication.quit()
+
+    def typed_token(self, hub: str, user: str) -> str | None:
+        """The token typed in this session for ``user`` on ``hub``, if any."""
+        return self._typed.get((normalise_hub_url(hub), user))
+
     def sign_out(self) -> None:
         """Stop the engine (it closes its connection and cache on its own thread) and ask for
         a sign-in again."""
+        self._typed.clear()
         self.bridge.shutdown(wait=False)
         self.window.hide()
         self.show_sign_in("")
@@ -233,15 +257,17 @@ class DeskApp(QObject):
         """Open (or reuse) the sign-in dialog, showing ``message`` when there is one."""
         if self.dialog is None:
             parent: QWidget | None = self.window if self.window.isVisible() else None
-            dialog = SignInDialog(
-                hub=hub or self.hub or self.settings.last_hub,
-                user=user or self.user or self.settings.last_user,
-                parent=parent,
-            )
+            hub = hub or self.hub or self.settings.last_hub
+            user = user or self.user or self.settings.last_user
+            if self._keyring_ok is None:
+                self._keyring_ok = keyring_available()
+            known = bool(hub and user and self.typed_token(hub, user))
+            dialog = SignInDialog(hub, user, self._keyring_ok, parent, token_known=known)
             dialog.setWindowIcon(self.icons.app_icon())
             dialog.signInRequested.connect(self.on_sign_in_requested)
             dialog.rejected.connect(self.on_sign_in_rejected)
             dialog.offlineRequested.connect(self.on_work_offline)
+            dialog.quitRequested.connect(self.quit)
             self.dialog = dialog
             dialog.show()
         elif not self.dialog.isVisible():
@@ -252,10 +278,11 @@ class DeskApp(QObject):
 
     def on_sign_in_requested(self, hub: str, user: str, token: str, remember: bool) -> None:
         store: str | TokenStore
-        if token:  # noqa: SIM108 - three cases, each with its own meaning, read better as branches
+        if token:
+            self._typed[(normalise_hub_url(hub), user)] = token  # for this session, in memory
             store = NewTokenStore(hub, user, token) if remember else token
         else:
-            store = TokenStore(hub, user)
+            store = self.typed_token(hub, user) or TokenStore(hub, user)
         self._awaiting_session = True
         self.connect_engine(hub, user, store)
 
@@ -295,21 +322,29 @@ class DeskApp(QObject):
             return
         if status.link == Link.OFFLINE and status.final:
             self._awaiting_session = False
-            dialog.show_error(status_words(status) or dialog.tr("The hub refused the sign-in."))
+            dialog.show_error(status_words(status, self.hub) or dialog.tr("The hub refused the sign-in."))
         elif status.link == Link.CONNECTING and status.why is not None:
-            dialog.show_info(status_words(status))  # e.g. waiting for the previous sign-in to close
+            dialog.show_info(status_words(status, self.hub))  # e.g. waiting for the previous sign-in to close
         elif status.link == Link.RECONNECTING:
             retry = (
                 f" {dialog.tr('Trying again in %1 s.').replace('%1', str(max(1, round(status.retry_in_s or 0))))}"
                 if status.retry_in_s
                 else ""
             )
-            dialog.show_error((status_words(status) or dialog.tr("The hub cannot be reached.")) + retry)
+            dialog.show_error((status_words(status, self.hub) or dialog.tr("The hub cannot be reached.")) + retry)
             dialog.allow_offline(True)
 
+    def on_status_for_token(self, status: ConnectionStatus) -> None:
+        """A token the hub refused is not offered again."""
+        if status.final and status.why in BAD_TOKEN:
+            self._typed.pop((normalise_hub_url(self.hub), self.user), None)
+
     def on_token(self, notice: TokenNotice) -> None:
-        if not notice.persisted and self.dialog is not None:
-            self.dialog.show_keyring_missing(notice.message)
+        if notice.persisted:
+            return
+        self._keyring_ok = False
+        if self.dialog is not None:
+            self.dialog.show_keyring_missing()
 
 
 def _run(desk: DeskApp, app: QApplication) -> int:

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QCoreApplication, QThread
 
-from agent_desk.client.surface import ConnectionStatus, HandoffDelta, Link
+from agent_desk.client.surface import ConnectionStatus, HandoffDelta, Link, Notice, NoticeKind
 from agent_desk.ui.bridge import Bridge, merge_deltas
 from agent_desk.ui.queue.model import QueueModel
+from agent_desk.ui.sync.notices import notice_words
 from agent_desk.ui.threads import WrongThread, ensure_gui_thread
 from tests.gui.factories import FakeEngine
 from tests.support.handoffs import handoff
@@ -81,7 +82,9 @@ def test_a_refused_command_becomes_a_notice(bridge: Bridge, fake_engine: FakeEng
     fake_engine.resolve = refuse  # type: ignore[method-assign]
     with qtbot.waitSignal(bridge.noticed) as blocker:
         assert bridge.resolve("h1", {"resolution": "resolved"}) is None
-    assert "10,000" in blocker.args[0]
+    notice = blocker.args[0]
+    assert (notice.kind, notice.action, notice.handoff_id) == (NoticeKind.NOT_RECORDED, "resolve", "h1")
+    assert notice_words(notice) == "Could not record this resolution: notes are longer than 10,000 characters."
 
 
 def test_after_shutdown_late_reports_are_dropped(bridge: Bridge, fake_engine: FakeEngine, qtbot: Any) -> None:
@@ -117,7 +120,7 @@ def test_gui_only_code_refuses_to_run_on_a_worker_thread(qapp: Any) -> None:
         ("on_presence", (None,)),
         ("on_attention", ((),)),
         ("on_metrics", ("id", None, "err")),
-        ("on_notice", ("hi",)),
+        ("on_notice", (Notice(NoticeKind.CLAIM_NEEDS_HUB),)),
         ("on_token", (None,)),
     ],
 )

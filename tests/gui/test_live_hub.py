@@ -161,3 +161,27 @@ def test_no_widget_or_model_is_touched_from_the_engine_thread(
     assert calls[0] > 10
     assert off_thread == []
     assert not [r for r in caplog.records if "listener failed" in r.getMessage()]
+
+
+def test_the_offline_notice_goes_by_itself_once_the_hub_is_back(
+    live_hub: ThreadedHub, desk_for: Any, qtbot: Any
+) -> None:
+    app = desk_for(live_hub, "ana")
+    window = app.window
+    handoff_id = live_hub.escalate(queue="billing")["handoff_id"]
+    wait_for(qtbot, app, handoff_id, status="waiting")
+    window.open_handoff(handoff_id)
+    window.table.setFocus()
+    live_hub.stop()
+    qtbot.waitUntil(lambda: app.bridge.status is not None and app.bridge.status.link != Link.ONLINE, timeout=WAIT_MS)
+    QTest.keyClick(window.table, Qt.Key.Key_C)  # a new claim needs the hub
+    notice = window.queue_pane.notice
+    qtbot.waitUntil(notice.isVisible, timeout=WAIT_MS)
+    assert notice.text() == "You are offline: a new claim needs the hub. Try again once Agent Desk is connected."
+
+    live_hub.start()
+    app.bridge.reconnect_now()
+    qtbot.waitUntil(lambda: app.bridge.status is not None and app.bridge.status.link == Link.ONLINE, timeout=WAIT_MS)
+    assert not notice.isVisible()  # gone with the reason for it, no Esc needed
+    QTest.keyClick(window.table, Qt.Key.Key_C)
+    wait_for(qtbot, app, handoff_id, status="claimed", assignee="ana", _sync="synced")

@@ -229,3 +229,23 @@ def test_with_a_visible_rows_provider_the_tick_announces_only_those_rows(model: 
     clock.now += 1
     model.tick()
     assert [e[1] for e in recorder.events] == [(10, 19, Column.WAIT, Column.WAIT), (30, 30, Column.WAIT, Column.WAIT)]
+
+
+@pytest.mark.parametrize(
+    ("brief", "shown"),
+    [
+        ("Dana Whitfield (VIP) was charged twice; customer is angry.", "Was charged twice; customer is angry."),
+        ("Dana (premium) wants money back.", "Wants money back."),
+        ("Dana Whitfield: card charged twice", "Card charged twice"),
+        ("Danae wrote in twice", "Danae wrote in twice"),  # another name
+        ("Charged twice for order A-1029", "Charged twice for order A-1029"),
+        ("Dana Whitfield (VIP)", "Dana Whitfield (VIP)"),  # nothing left: the brief as it is
+    ],
+)
+def test_the_brief_column_leaves_out_the_customer_the_row_already_names(
+    model: QueueModel, brief: str, shown: str
+) -> None:
+    model.apply(HandoffDelta(upserts=(handoff(id="h", name="Dana Whitfield", tier="vip", brief=brief),)))
+    index = model.index(0, Column.BRIEF)
+    assert model.data(index) == shown
+    assert model.data(index, Qt.ItemDataRole.ToolTipRole) == shown

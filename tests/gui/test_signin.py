@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
+from keyring.backends import fail
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from agent_desk.client.surface import ConnectionStatus, Link, TokenNotice, Why
 from agent_desk.client.tokens import TokenStore
-from agent_desk.ui.app import NewTokenStore
+from agent_desk.ui.app import DeskApp, NewTokenStore
 from agent_desk.ui.signin.dialog import check_hub_url
+from tests.gui.conftest import ThreadedHub
 from tests.gui.desk_helpers import WAIT_MS, make_desk
 from tests.gui.factories import session
+
+HUB_WAIT_MS = 20_000
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """No OS keyring, as on a desktop without one (keyring's own "no backend" backend)."""
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(before)
+
+
+@pytest.fixture
+def real_desk(qtbot: Any, settings: Any, tmp_path: Path) -> Iterator[DeskApp]:
+    """The desktop with the real engine (hub and user are given by each test)."""
+    app = DeskApp(settings=settings, cache_dir=str(tmp_path / "cache"))
+    qtbot.addWidget(app.window)
+    yield app
+    app.shutdown()
+
+
+def link_is(app: DeskApp, link: Link) -> bool:
+    return app.bridge.status is not None and app.bridge.status.link == link
 
 
 def fill(dialog: Any, hub: str, user: str, token: str) -> None:
@@ -44,7 +75,7 @@ def test_bad_token_is_said_in_words_and_the_person_can_retry(qtbot: Any, setting
 @pytest.mark.parametrize(
     ("why", "detail", "reason"),
     [
-        (Why.REFUSED, None, "The hub cannot be reached (connection refused)."),
+        (Why.REFUSED, None, "The hub at wss://desk.example.com:8765 cannot be reached (connection refused)."),
         (
             Why.CERTIFICATE,
             "self-signed certificate",
@@ -98,8 +129,11 @@ def test_remembered_token_goes_to_the_keyring_on_the_engine_thread(qtbot: Any, s
     dialog.on_sign_in()
     fill(dialog, "ws://127.0.0.1:1", "ana", "")
     dialog.on_sign_in()
+    fill(dialog, "ws://127.0.0.1:1", "ben", "")
+    dialog.on_sign_in()
     assert isinstance(tokens[0], NewTokenStore) and tokens[1] == "secret"
-    assert type(tokens[2]) is TokenStore  # empty: use the saved one
+    assert tokens[2] == "secret"  # empty: the one typed earlier in this session
+    assert type(tokens[3]) is TokenStore  # none typed for ben: the saved one
 
 
 def test_no_keyring_is_told_to_the_person(qtbot: Any, settings: Any) -> None:
@@ -108,11 +142,10 @@ def test_no_keyring_is_told_to_the_person(qtbot: Any, settings: Any) -> None:
     qtbot.addWidget(dialog)
     fill(dialog, "ws://127.0.0.1:1", "ana", "secret")
     dialog.on_sign_in()
-    notice = TokenNotice(False, "No system keyring is available, so your sign-in is kept only until Agent Desk closes.")
     with qtbot.waitSignal(desk.app.bridge.tokenNoticed, timeout=WAIT_MS):
-        desk.engine.report("on_token", notice)
-    assert dialog.keyring_note.isVisible() and "No system keyring" in dialog.keyring_note.text()
-    assert not dialog.remember.isEnabled()
+        desk.engine.report("on_token", TokenNotice(False))
+    assert dialog.keyring_note.isVisible() and "no keyring" in dialog.keyring_note.text()
+    assert not dialog.remember.isVisibleTo(dialog) and not dialog.remember.isEnabled()
 
 
 def test_command_line_uses_the_environment_token(qtbot: Any, settings: Any, monkeypatch: Any) -> None:
@@ -171,3 +204,74 @@ def test_sign_out_does_not_wait_for_the_engine_and_its_last_words_stay_out_of_th
     assert "Signed out" not in dialog.message.text()
     desk.app.shutdown()  # quitting waits for the engine
     assert second.stopped
+
+
+def test_without_a_keyring_the_dialog_says_so_instead_of_offering_one(
+    qtbot: Any, settings: Any, no_keyring: None
+) -> None:
+    desk = make_desk(qtbot, settings)
+    dialog = desk.app.show_sign_in()
+    qtbot.addWidget(dialog)
+    assert not dialog.remember.isVisibleTo(dialog)
+    assert dialog.keyring_note.isVisibleTo(dialog) and "no keyring" in dialog.keyring_note.text()
+    assert "saved on this computer" not in dialog.intro.text()
+
+
+def test_without_a_keyring_a_typed_token_lasts_the_session(
+    live_hub: ThreadedHub, real_desk: DeskApp, qtbot: Any, no_keyring: None
+) -> None:
+    app = real_desk
+    app.start_direct(live_hub.url, "ana")  # nothing stored anywhere: the dialog asks
+    qtbot.waitUntil(lambda: app.dialog is not None and app.dialog.message.isVisible(), timeout=HUB_WAIT_MS)
+    dialog = app.dialog
+    assert dialog is not None
+    assert dialog.message.text() == f"No sign-in is stored for ana on {live_hub.url}; sign in."
+    assert not dialog.remember.isVisibleTo(dialog) and dialog.keyring_note.isVisibleTo(dialog)
+    dialog.token.setText(live_hub.tokens["ana"])
+    dialog.sign_in_button.click()
+    qtbot.waitUntil(lambda: app.dialog is None and link_is(app, Link.ONLINE), timeout=HUB_WAIT_MS)
+
+    for _restart in range(2):
+        live_hub.stop()
+        qtbot.waitUntil(lambda: not link_is(app, Link.ONLINE), timeout=HUB_WAIT_MS)
+        live_hub.start()
+        app.bridge.reconnect_now()
+        qtbot.waitUntil(lambda: link_is(app, Link.ONLINE), timeout=HUB_WAIT_MS)
+        assert app.dialog is None and not app.window.sign_in_button.isVisible()
+
+    again = app.show_sign_in()  # e.g. Sign in again: the token need not be typed twice
+    assert "Leave the token empty to use the one you entered earlier." in again.intro.text()
+    again.sign_in_button.click()
+    qtbot.waitUntil(lambda: app.dialog is None and link_is(app, Link.ONLINE), timeout=HUB_WAIT_MS)
+
+
+def test_an_unreachable_hub_is_named_not_a_missing_sign_in(
+    live_hub: ThreadedHub, real_desk: DeskApp, qtbot: Any, no_keyring: None
+) -> None:
+    url = live_hub.url
+    live_hub.stop()
+    real_desk.start_direct(url, "ana")
+    qtbot.waitUntil(lambda: real_desk.dialog is not None and real_desk.dialog.message.isVisible(), timeout=HUB_WAIT_MS)
+    reason = f"The hub at {url} cannot be reached (connection refused)."
+    assert real_desk.dialog.message.text() == reason
+    assert reason in real_desk.window.connection_indicator.toolTip()
+
+
+def test_quit_in_the_dialog_over_the_window_quits_agent_desk(qtbot: Any, settings: Any, monkeypatch: Any) -> None:
+    quits: list[bool] = []
+    monkeypatch.setattr(QApplication, "quit", lambda: quits.append(True))
+    desk = make_desk(qtbot, settings)
+    desk.app.start_direct("ws://127.0.0.1:1", "ana", "t")
+    desk.online()
+    desk.session()
+    desk.status(ConnectionStatus(Link.OFFLINE, why=Why.TOKEN_REVOKED, final=True))
+    dialog = desk.app.dialog
+    assert dialog is not None and dialog.parent() is desk.window and desk.window.isVisible()
+    qtbot.addWidget(dialog)
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)  # Esc closes the dialog only
+    assert desk.app.dialog is None and desk.window.isVisible() and quits == []
+    dialog = desk.app.show_sign_in()
+    qtbot.addWidget(dialog)
+    QTest.mouseClick(dialog.quit_button, Qt.MouseButton.LeftButton)
+    assert quits == [True]
+    assert desk.app.dialog is None and not desk.window.isVisible() and desk.engine.stopped

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+
+import keyring
 
 from agent_desk.client.engine import Engine
-from agent_desk.client.surface import Link, SyncState, Why
+from agent_desk.client.surface import Link, NoticeKind, SyncState, Why
+from agent_desk.client.tokens import TokenStore
 from tests.client_support.fixtures import (  # noqa: F401 - fixtures
     OUTCOME,
     add_standard_users,
@@ -120,7 +124,7 @@ async def test_a_new_claim_is_refused_at_once_while_offline_but_resolve_is_recor
     await seen.wait_for(lambda: seen.link is Link.RECONNECTING, what="reconnecting")
     assert seen.status.retry_in_s is not None and seen.status.why is not None
     assert engine.claim(other) is None
-    await seen.wait_for(lambda: any("offline" in n for n in seen.notices), what="refusal notice")
+    await seen.wait_for(lambda: any(n.kind is NoticeKind.CLAIM_NEEDS_HUB for n in seen.notices), what="refusal notice")
     engine.resolve(mine, OUTCOME)
     await seen.wait_for(lambda: seen.handoff(mine)["status"] == "resolved" and seen.status.pending == 1)
     await proxy.unblock()
@@ -222,6 +226,22 @@ async def test_an_unknown_token_stops_at_once_and_says_to_sign_in(hub, engine_fa
     await seen.wait_for(lambda: seen.link is Link.OFFLINE)
     assert seen.status.final and seen.status.why is Why.SIGN_IN_REFUSED
     assert engine.claim("h_x") is None
+
+
+async def test_with_no_token_stored_an_unreachable_hub_is_named_not_the_missing_sign_in(
+    hub, engine_factory, monkeypatch
+):
+    monkeypatch.setattr(keyring, "get_password", lambda *_a: None)  # nothing stored for anyone
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    nowhere = f"ws://127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()
+    _, seen = await engine_factory(nowhere, "ana", TokenStore(nowhere, "ana"))
+    await seen.wait_for(lambda: seen.link is Link.OFFLINE)
+    assert seen.status.final and seen.status.why is Why.REFUSED
+    _, seen = await engine_factory(hub.url, "ana", TokenStore(hub.url, "ana"))
+    await seen.wait_for(lambda: seen.link is Link.OFFLINE)
+    assert seen.status.why is Why.NO_SIGN_IN and seen.status.detail == f"ana on {hub.url}"
 
 
 async def test_a_token_of_another_user_is_refused(hub, engine_factory):

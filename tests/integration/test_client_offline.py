@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent_desk.client.surface import Link, SyncState, Why
+from agent_desk.client.surface import Link, NoticeKind, SyncState, Why
 from tests.client_support.fixtures import (  # noqa: F401 - fixtures
     OUTCOME,
     call_engine,
@@ -45,13 +45,14 @@ async def test_a_resolve_queued_for_a_handoff_reassigned_meanwhile_ends_in_needs
     await seen.wait_for(lambda: len(seen.attention) == 1, what="the refused resolve")
     (item,) = seen.attention
     assert (item.request_id, item.kind, item.code) == (request_id, "resolve", "not_assignee")
-    assert item.payload["outcome"] == outcome  # what the person wrote is kept and shown
+    kept = dict(item.payload["outcome"])
+    assert kept.pop("recorded_at") and kept == outcome  # what the person wrote is kept and shown
     assert item.payload["handoff"]["assignee"] == "ben" and item.message
     await seen.until_synced()
     assert handoff_id not in seen.view and handoff_id not in await held(engine)
     assert (await hub_view(hub, "ben"))[handoff_id]["status"] == "claimed"
     engine.retry_attention(request_id)  # not hers any more: refused locally, the item stays
-    await seen.wait_for(lambda: any("no longer in your list" in n for n in seen.notices))
+    await seen.wait_for(lambda: any(n.kind is NoticeKind.NOT_HELD and n.action == "resolve" for n in seen.notices))
     assert [i.request_id for i in seen.attention] == [request_id]
 
 
@@ -68,7 +69,7 @@ async def test_a_full_disk_is_reported_and_the_outcome_still_reaches_the_hub_onc
     await call_engine(engine, lambda: engine._cache.limit_pages(0))
     outcome = {"resolution": "resolved", "csat": 5, "notes": "n" * 9000}
     engine.resolve(handoff_id, outcome)
-    await seen.wait_for(lambda: any("could not be saved to disk" in n for n in seen.notices))
+    await seen.wait_for(lambda: any(n.kind is NoticeKind.NOT_SAVED and n.action == "resolve" for n in seen.notices))
     await seen.wait_for(lambda: seen.status.storage is not None and seen.status.storage.unsaved == 1)
     assert seen.status.storage.cause == "the disk is full"
     assert seen.handoff(handoff_id)["status"] == "resolved"
@@ -78,7 +79,7 @@ async def test_a_full_disk_is_reported_and_the_outcome_still_reaches_the_hub_onc
     on_hub = (await hub_view(hub, "ana"))[handoff_id]
     assert on_hub["status"] == "resolved" and on_hub["outcome"]["notes"] == "n" * 9000
     await call_engine(engine, lambda: engine._cache.limit_pages(None))
-    await seen.wait_for(lambda: any("now saved to disk" in n for n in seen.notices))
+    await seen.wait_for(lambda: any(n.kind is NoticeKind.SAVED_LATER and n.count == 1 for n in seen.notices))
     engine.reconnect_now()
     await seen.until_synced()
     assert seen.handoff(handoff_id)["_sync"] == SyncState.SYNCED and seen.attention == ()

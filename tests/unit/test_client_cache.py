@@ -17,7 +17,7 @@ from agent_desk.client import cache_recovery as cache_module
 from agent_desk.client.batch import AnswerItem, EventItem, SnapshotItem, SyncedItem, viewer_key
 from agent_desk.client.cache import Cache, CacheWriteError
 from agent_desk.client.outbox import OutboxEntry, RequestRefused, build_entry
-from agent_desk.client.surface import SyncState
+from agent_desk.client.surface import NoticeKind, SyncState
 from agent_desk.protocol.visibility import Viewer
 from tests.client_support import make_first_schema_cache as first
 from tests.support.handoffs import event, make_handoff
@@ -421,7 +421,9 @@ def test_a_cache_from_a_newer_release_is_set_aside_keeping_its_outbox(tmp_path):
     conn.commit()
     conn.close()
     cache, notices = Cache.open(path, "ana")
-    assert len(notices) == 1 and "newer" in notices[0]
+    (notice,) = notices
+    assert (notice.kind, notice.detail, notice.count) == (NoticeKind.CACHE_NEWER, "99", 1)
+    assert notice.path is not None and notice.path.startswith("new.sqlite3.corrupt-")
     assert [e.request_id for e in cache.outbox()] == [first.RESOLVE_ID]
     assert cache.epoch is None and held(cache) == {}
     assert list(tmp_path.glob("new.sqlite3.corrupt-*"))
@@ -430,7 +432,7 @@ def test_a_cache_from_a_newer_release_is_set_aside_keeping_its_outbox(tmp_path):
 def test_a_file_that_is_not_a_database_is_moved_aside_and_rebuilt(path):
     path.write_bytes(b"this is not sqlite" * 500)
     cache, notices = Cache.open(path, "ana")
-    assert len(notices) == 1 and "damaged" in notices[0] and "rebuilt from the hub" in notices[0]
+    assert [(n.kind, n.count) for n in notices] == [(NoticeKind.CACHE_DAMAGED, 0)] and notices[0].detail
     (aside,) = path.parent.glob("cache.sqlite3.corrupt-*")
     assert aside.read_bytes().startswith(b"this is not sqlite")
     assert cache.epoch is None and cache.last_seq is None and cache.pending == 0
@@ -454,7 +456,7 @@ def test_a_damaged_file_is_moved_aside_and_its_readable_outbox_carried_over(tmp_
     _damage_table(path, "handoffs")
     assert cache_db.integrity_problem(path) is not None
     cache, notices = Cache.open(path, "ana")
-    assert len(notices) == 1 and "1 unsent action(s) were kept" in notices[0]
+    assert [(n.kind, n.count) for n in notices] == [(NoticeKind.CACHE_DAMAGED, 1)]
     assert [e.request_id for e in cache.outbox()] == [first.RESOLVE_ID]
     assert [i.request_id for i in cache.attention()] == [first.REFUSED_ID]
     assert cache.last_seq is None and held(cache) == {}  # rebuilt from the hub's snapshot
@@ -502,7 +504,8 @@ def test_an_unusable_cache_path_falls_back_to_memory_with_a_notice(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("a file where a folder should be")
     cache, notices = Cache.open(blocked / "cache.sqlite3", "ana")
-    assert cache.path is None and len(notices) == 1 and "from memory" in notices[0]
+    assert cache.path is None and [n.kind for n in notices] == [NoticeKind.CACHE_IN_MEMORY]
+    assert notices[0].path == str(blocked / "cache.sqlite3") and notices[0].detail
     snapshot(cache, [make_handoff(1)])
     assert set(held(cache)) == {"h_0001"}
 

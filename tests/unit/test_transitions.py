@@ -116,3 +116,15 @@ def test_whatever_happens_the_handoff_stays_consistent(actions):
             handoff = reassigned(handoff, None, "vip", AT)
         assert (handoff["assignee"] is not None) == (handoff["status"] in ("claimed", "resolved"))
         assert (handoff["claimed_at"] is not None) == (handoff["assignee"] is not None)
+
+
+def test_an_outcome_keeps_when_the_person_recorded_it_within_the_claim():
+    held = claimed(waiting(), "ana", "2026-11-20T10:00:00.000Z")
+    offline = {"resolution": "resolved", "recorded_at": "2026-11-20T10:03:00Z"}
+    done = resolved(held, offline, "ana", AT)  # it reached the hub at 10:05
+    assert done["outcome"]["recorded_at"] == "2026-11-20T10:03:00.000Z" and done["resolved_at"] == AT
+    early = resolved(held, {**offline, "recorded_at": "2026-11-20T09:00:00.000Z"}, "ana", AT)
+    assert early["outcome"]["recorded_at"] == "2026-11-20T10:00:00.000Z"  # not before the claim
+    late = resolved(held, {**offline, "recorded_at": "2026-11-20T11:00:00.000Z"}, "ana", AT)
+    assert late["outcome"]["recorded_at"] == AT  # not after the hub took it
+    assert resolved(held, {"resolution": "resolved", "recorded_at": None}, "ana", AT)["outcome"]["recorded_at"] == AT

@@ -6,6 +6,7 @@ with, so a screen reader hears what the eye sees.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 from PySide6.QtCore import QCoreApplication
@@ -55,6 +56,34 @@ def header_tip(section: int) -> str:
     )[section]
 
 
+#: A tier mark a brief may put after the customer's name: "Dana Whitfield (VIP) ...".
+_TIER_MARK = re.compile(r"\s*\((?:vip|premium|standard|free)\)", re.IGNORECASE)
+#: What may join the name to the rest: "Dana Whitfield: ...", "Dana Whitfield - ...".
+_JOINER = re.compile(r"^[\s:,;\-\u2013\u2014]+")
+
+
+def brief_text(record: Row) -> str:
+    """The brief as the Brief column shows it: without the customer's name and tier in front,
+    which the row already shows ("Dana Whitfield (VIP) was charged twice" -> "Was charged twice")."""
+    if record.brief is None:
+        record.brief = _without_customer(one_line(record.handoff.get("brief"), 300), record)
+    return record.brief
+
+
+def _without_customer(brief: str, record: Row) -> str:
+    name = " ".join(str(mapping_of(record.handoff.get("customer")).get("name") or "").split())
+    folded = brief.casefold()
+    for who in (name, name.split(" ", 1)[0] if name else "", "The customer", "Customer"):
+        if not who or not folded.startswith(who.casefold()):
+            continue
+        rest = brief[len(who) :]
+        if rest and rest[0].isalnum():
+            continue  # "Dan" is not "Dana"
+        rest = _JOINER.sub("", _TIER_MARK.sub("", rest, count=1) if _TIER_MARK.match(rest) else rest)
+        return rest[0].upper() + rest[1:] if rest else brief
+    return brief
+
+
 def customer_name(record: Row) -> str:
     name = mapping_of(record.handoff.get("customer")).get("name")
     return one_line(name, 120) or QCoreApplication.translate("QueueModel", "Unknown customer")
@@ -90,7 +119,7 @@ def display_text(waits: Waits, record: Row, column: int) -> str:
     if column == Column.QUEUE:
         return one_line(h.get("queue"), 60)
     if column == Column.BRIEF:
-        return one_line(h.get("brief"), 300)
+        return brief_text(record)
     if column == Column.SIGNALS:
         word = labels.sentiment_label(sentiment_word(sentiment_of(h)))
         triggers = ", ".join(labels.trigger_label(str(r.get("trigger"))) for r in record.reasons())

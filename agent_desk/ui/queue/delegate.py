@@ -175,7 +175,7 @@ class QueueDelegate(QStyledItemDelegate):
         elif column == Column.QUEUE:
             self._text(painter, rect, one_line(h.get("queue"), 60), font, muted)
         elif column == Column.BRIEF:
-            self._text(painter, rect, one_line(h.get("brief"), 300), font, ink)
+            self._text(painter, rect, cells.brief_text(record), font, ink)
         elif column == Column.SIGNALS:
             draw_sentiment(
                 painter, QRect(rect.left() + PAD - 2, rect.top(), 14, rect.height()), sentiment_of(h), themes

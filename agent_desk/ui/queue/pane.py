@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -63,6 +64,8 @@ class QueuePane(QWidget):
 
     handoffChosen = Signal(str)
 
+    _SELECT_ROW = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+
     def __init__(
         self,
         model: QueueModel,
@@ -75,6 +78,7 @@ class QueuePane(QWidget):
         self._model = model
         self._proxy = proxy
         self._following = False
+        self._notice_offline_only = False
         self.setObjectName("QueuePane")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         layout = QVBoxLayout(self)
@@ -264,11 +268,30 @@ class QueuePane(QWidget):
             text = self.tr("This desk holds no handoffs yet.")
         self.table.set_empty_text(text)
 
-    def show_notice(self, text: str) -> None:
-        """A one-off message above the queue, gone after a few seconds (never a modal)."""
+    def show_notice(self, text: str, offline_only: bool = False) -> None:
+        """A one-off message above the queue, gone after a few seconds (never a modal).
+
+        Args:
+            offline_only: it holds only while the desk is offline (:meth:`on_online` hides it).
+        """
         self.notice.setText(one_line(text, 400))
         self.notice.show()
+        self._notice_offline_only = offline_only
         self._notice_timer.start(NOTICE_MS)
+
+    def hide_notice(self) -> None:
+        self._notice_timer.stop()
+        self.notice.hide()
+
+    def on_online(self) -> None:
+        """The desk is connected again: a notice about being offline no longer holds."""
+        if self._notice_offline_only and self.notice.isVisible():
+            self.hide_notice()
+
+    def clear_filters(self) -> None:
+        """All queues, any tier, any language, any status (the search and the queue are the window's)."""
+        for combo in (self.scope, self.tier, self.language, self.status):
+            combo.setCurrentIndex(0)
 
     # ---- rows on screen and selection -------------------------------------------------------
 
@@ -286,7 +309,20 @@ class QueuePane(QWidget):
             return
         source = self._proxy.mapToSource(current)
         if source.isValid():
+            selection = self.table.selectionModel()
+            if not selection.isRowSelected(current.row()):  # a filter moved it: the highlight follows
+                with self.following():
+                    selection.select(current, self._SELECT_ROW)
             self.handoffChosen.emit(self._model.row_record(source.row()).id)
+
+    def selected_id(self) -> str:
+        """The handoff of the selected row ("" when no row is selected)."""
+        rows = self.table.selectionModel().selectedRows()
+        source = self._proxy.mapToSource(rows[0]) if rows else QModelIndex()
+        return self._model.row_record(source.row()).id if source.isValid() else ""
+
+    def clear_selection(self) -> None:
+        self.table.selectionModel().clearSelection()
 
     @contextmanager
     def following(self) -> Iterator[None]:
@@ -297,28 +333,59 @@ class QueuePane(QWidget):
         finally:
             self._following = False
 
-    def follow(self, handoff_id: str) -> None:
-        """After a model change: highlight the row of the handoff shown, or none if it is gone.
+    def follow(self, handoff_id: str) -> bool:
+        """Highlight the row of a handoff without announcing it as the person's choice.
 
-        With no handoff shown, the current row (else the first) becomes the person's choice.
+        Returns False when the view does not show it (nothing is highlighted then).
         """
-        if not handoff_id:
-            current = self.table.currentIndex()
-            if current.isValid():
-                self.on_current_row_changed(current, QModelIndex())
-            else:
-                self.select_first_if_none()
-            return
-        index = self.index_of(handoff_id)
+        index = self.index_of(handoff_id) if handoff_id else QModelIndex()
         selection = self.table.selectionModel()
-        if index.isValid():
-            if not selection.isRowSelected(index.row()):
-                with self.following():
-                    selection.setCurrentIndex(
-                        index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-                    )
-        else:
+        if not index.isValid():
             selection.clearSelection()
+            return False
+        if not selection.isRowSelected(index.row()):
+            with self.following():
+                selection.setCurrentIndex(index, self._SELECT_ROW)
+        return True
+
+    @contextmanager
+    def keeping_place(self) -> Iterator[None]:
+        """Rows arriving or leaving above the row in focus do not move it on screen.
+
+        The row kept in place is the selected one while it is on screen, else the one under the
+        pointer; with neither, the list moves as rows come (new ones at the top show).
+        """
+        anchor = self._anchor()
+        try:
+            yield
+        finally:
+            if anchor is not None:
+                self._restore(*anchor)
+
+    def _anchor(self) -> tuple[str, int] | None:
+        table = self.table
+        if not table.isVisible():
+            return None
+        area = table.viewport().rect()
+        rows = table.selectionModel().selectedRows()
+        index = rows[0] if rows else QModelIndex()
+        if not index.isValid() or not area.intersects(table.visualRect(index)):
+            pointer = table.viewport().mapFromGlobal(QCursor.pos())
+            index = table.indexAt(pointer) if area.contains(pointer) else QModelIndex()
+        source = self._proxy.mapToSource(index) if index.isValid() else QModelIndex()
+        if not source.isValid():
+            return None
+        return self._model.row_record(source.row()).id, table.rowViewportPosition(index.row())
+
+    def _restore(self, handoff_id: str, top: int) -> None:
+        index = self.index_of(handoff_id)
+        if not index.isValid():
+            return
+        moved = self.table.rowViewportPosition(index.row()) - top
+        if moved:
+            self.table.updateGeometries()  # the scroll range, before Qt's delayed layout does it
+            bar = self.table.verticalScrollBar()
+            bar.setValue(bar.value() + moved)
 
     def reveal(self, handoff_id: str) -> None:
         """Select a handoff's row and scroll to it, when the view shows it."""
@@ -327,24 +394,35 @@ class QueuePane(QWidget):
             self.table.selectRow(index.row())
             self.table.scrollTo(index)
 
-    def select_next(self) -> None:
-        self._move(+1)
+    def select_next(self) -> bool:
+        """Highlight the next row; False when there is none."""
+        return self._move(+1)
 
-    def select_previous(self) -> None:
-        self._move(-1)
+    def select_previous(self) -> bool:
+        """Highlight the previous row; False when there is none."""
+        return self._move(-1)
 
-    def _move(self, step: int) -> None:
+    def _move(self, step: int) -> bool:
         rows = self._proxy.rowCount()
         if rows == 0:
-            return
+            return False
         current = self.table.currentIndex()
-        row = current.row() + step if current.isValid() else 0
+        selection = self.table.selectionModel()
+        if not current.isValid():
+            row = 0
+        elif not selection.isRowSelected(current.row()):
+            row = current.row()  # the row in focus lost its highlight (its handoff left): take it
+        else:
+            row = current.row() + step
         row = max(0, min(rows - 1, row))
         index = self._proxy.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-        )
+        if index == current and selection.isRowSelected(row):
+            return False
+        selection.setCurrentIndex(index, self._SELECT_ROW)
+        if index == current:
+            self.on_current_row_changed(index, current)  # the same row: Qt announces no change
         self.table.scrollTo(index)
+        return True
 
     def visible_source_rows(self) -> list[tuple[int, int]]:
         """Source rows the queue table shows now, as inclusive ranges (for the wait tick)."""

@@ -65,15 +65,17 @@ class Row:
         key: its rank key.
         sla: the SLA state at the last tick (painting asks the model afresh).
         blob: the casefolded search text, made on the first search.
+        brief: the Brief column's words, made when first shown (see ``cells.brief_text``).
     """
 
-    __slots__ = ("_claimed", "_escalated", "_resolved", "blob", "handoff", "key", "sla")
+    __slots__ = ("_claimed", "_escalated", "_resolved", "blob", "brief", "handoff", "key", "sla")
 
     def __init__(self, handoff: Mapping[str, Any]) -> None:
         self.handoff = handoff
         self.key = rank_key(handoff)
         self.sla = Sla.NONE
         self.blob: str | None = None
+        self.brief: str | None = None
         self._escalated: float | Literal[_Unset.UNSET] | None = _UNSET
         self._claimed: float | Literal[_Unset.UNSET] | None = _UNSET
         self._resolved: float | Literal[_Unset.UNSET] | None = _UNSET

@@ -41,15 +41,18 @@ class SyncStatusBar(QStatusBar):
         self.sign_in_button.hide()
         self.addPermanentWidget(self.sign_in_button)
 
-    def show_sync(self, status: ConnectionStatus | None, attention: int, retry_left: float | None) -> None:
+    def show_sync(
+        self, status: ConnectionStatus | None, attention: int, retry_left: float | None, hub: str = ""
+    ) -> None:
         """Name what is not yet synced; offer to reconnect now while waiting to reconnect.
 
         Args:
             status: the last status from the engine (None before the first).
-            attention: how many changes the hub refused.
+            attention: how many changes the hub refused (the attention button names them).
             retry_left: seconds until the next attempt when reconnecting.
+            hub: the hub's address, named when it cannot be reached.
         """
-        state, text = sync_summary(status, attention, retry_left)
+        state, text = sync_summary(status, attention, retry_left, hub)
         self.sync_summary.setText(text)
         if self.sync_summary.property("state") != state:
             self.sync_summary.setProperty("state", state)

@@ -24,12 +24,14 @@ from agent_desk.client.surface import (
     ConnectionStatus,
     HandoffDelta,
     Link,
+    Notice,
     Session,
     TokenNotice,
     UserInfo,
     Why,
 )
 from agent_desk.ui.bridge import Bridge
+from agent_desk.ui.handoff.conversation import Conversation
 from agent_desk.ui.handoff.detail import DetailPane
 from agent_desk.ui.handoff.dialogs import HandoffDialogs
 from agent_desk.ui.handoff.reassign_dialog import ReassignDialog
@@ -41,13 +43,15 @@ from agent_desk.ui.queue.filter import QueueFilter, View
 from agent_desk.ui.queue.model import QueueModel
 from agent_desk.ui.settings import DeskSettings
 from agent_desk.ui.shell.center import CenterStack
+from agent_desk.ui.shell.focus import HandoffFocus
 from agent_desk.ui.shell.keymap import KeymapDialog
 from agent_desk.ui.shell.menu import DeskMenu
 from agent_desk.ui.shell.shortcuts import DeskKeys
-from agent_desk.ui.shell.sidebar import Sidebar
+from agent_desk.ui.shell.sidebar import ALL_QUEUES, Sidebar
 from agent_desk.ui.shell.status_bar import SyncStatusBar
 from agent_desk.ui.shell.top_bar import TopBar
 from agent_desk.ui.sync.connection import ConnectionTracker, status_words
+from agent_desk.ui.sync.notices import OFFLINE_ONLY, notice_words, token_words
 from agent_desk.ui.text import one_line, parse_ts
 from agent_desk.ui.theme import ThemeManager
 
@@ -70,6 +74,7 @@ class DeskWindow(QMainWindow):
         tier: a filter above the queue; sync_summary, attention_button, reconnect_button,
         sign_in_button: in the bottom bar.
         dialogs: resolve and reassign; metrics_feed: the lead's figures from the engine.
+        focus: keeps the highlighted row and the detail on one handoff; the keys act through it.
     """
 
     signInAgainRequested = Signal(str)
@@ -107,7 +112,11 @@ class DeskWindow(QMainWindow):
         self.queue_model.set_visible_rows(self.queue_pane.visible_source_rows)
         self.notifier = Notifier(self, icons, settings, self)
         self.keys = DeskKeys(self, self.table)
+        self.focus = HandoffFocus(self.queue_model, self.queue_filter, self.queue_pane, self.detail, self)
         self.dialogs = HandoffDialogs(self.bridge, self.queue_model, self)
+        self.conversation = Conversation(
+            bridge, self.detail, self.dialogs, self.queue_pane.show_notice, self.menu.canned_action, self
+        )
         self.metrics_feed = MetricsFeed(self.bridge, self.metrics_panel, self)
         self._connect_signals()
         self._restore_layout()
@@ -197,10 +206,17 @@ class DeskWindow(QMainWindow):
 
         self.queue_model.countsChanged.connect(self.on_counts_changed)
         self.queue_model.handoffsUpdated.connect(self.on_handoffs_updated)
+        self.queue_filter.filtersChanged.connect(self.focus.on_filters_changed)
         self.connection.changed.connect(self.on_connection_changed)
 
-        self.queue_pane.handoffChosen.connect(self.on_handoff_chosen)
-        self.table.activated.connect(self.on_open_requested)
+        focus = self.focus
+        self.queue_pane.handoffChosen.connect(focus.on_handoff_chosen)
+        self.table.activated.connect(focus.on_open_key)
+        focus.claimRequested.connect(self.bridge.claim)
+        focus.resolveRequested.connect(self.open_resolve)
+        focus.viewRequested.connect(self.sidebar.select_view)
+        focus.filtersClearRequested.connect(self.on_filters_clear_requested)
+        focus.noticed.connect(self.queue_pane.show_notice)
         self.search.textChanged.connect(self.queue_filter.set_search)
         self.search.returnPressed.connect(self.on_queue_focus_requested)
         self.top_bar.presenceChosen.connect(self.on_presence_chosen)
@@ -209,7 +225,7 @@ class DeskWindow(QMainWindow):
         self.sidebar.queueChosen.connect(self.on_queue_chosen)
         self.sidebar.panelChosen.connect(self.on_panel_chosen)
 
-        self.detail.claimRequested.connect(self.bridge.claim)
+        self.detail.claimRequested.connect(focus.claim)
         self.detail.releaseRequested.connect(self.bridge.release)
         self.detail.resolveRequested.connect(self.dialogs.open_resolve)
         self.detail.reassignRequested.connect(self.on_reassign_requested)
@@ -229,13 +245,13 @@ class DeskWindow(QMainWindow):
         self.menu.quit_action.triggered.connect(self.close)
 
         keys = self.keys
-        keys.nextRequested.connect(self.queue_pane.select_next)
-        keys.previousRequested.connect(self.queue_pane.select_previous)
-        keys.claimRequested.connect(self.on_claim_key)
-        keys.resolveRequested.connect(self.on_resolve_key)
+        keys.nextRequested.connect(focus.on_next_key)
+        keys.previousRequested.connect(focus.on_previous_key)
+        keys.claimRequested.connect(focus.on_claim_key)
+        keys.resolveRequested.connect(focus.on_resolve_key)
         keys.searchRequested.connect(self.on_search_key)
         keys.escapeRequested.connect(self.on_escape)
-        keys.openRequested.connect(self.on_open_requested)
+        keys.openRequested.connect(focus.on_open_key)
         keys.viewRequested.connect(self.sidebar.select_view)
         keys.presenceRequested.connect(self.on_presence_chosen)
 
@@ -278,6 +294,7 @@ class DeskWindow(QMainWindow):
         if server is not None:
             self.queue_model.set_clock_offset(server - time.time())
         self.detail.set_user(user.id, self.lead)
+        self.focus.lead = self.lead
         self.sidebar.set_lead(self.lead)
         queues = list(session.queues) if self.lead or not user.queues else list(user.queues)
         self.sidebar.set_queues(queues, self.queue_model.counts().waiting_by_queue)
@@ -291,22 +308,24 @@ class DeskWindow(QMainWindow):
         self._title_base = one_line(user.name, 60) or user.id
         self._update_title()
         self.queue_pane.refresh_languages()
-        self._refresh_detail()
+        self.focus.refresh()
 
     def on_status(self, status: ConnectionStatus) -> None:
         self.connection.set_status(status)
         if status.final and status.link == Link.OFFLINE and status.why not in (None, Why.SIGNED_OUT):
             self.sign_in_button.show()
-            self.signInAgainRequested.emit(status_words(status))
+            self.signInAgainRequested.emit(status_words(status, self.connection.hub))
         elif status.link == Link.ONLINE:
             self.sign_in_button.hide()
+            self.queue_pane.on_online()
 
     def on_handoffs(self, delta: HandoffDelta) -> None:
-        # Rows leaving the view move the table's current row; that is not the person's choice,
-        # so the detail keeps what it shows (a handoff just claimed stays in focus).
-        with self.queue_pane.following():
+        # Rows that move meanwhile are not the person's choice; the focus settles afterwards
+        # (the detail follows the highlighted row, and the row in focus keeps its place).
+        had_rows = self.queue_filter.rowCount() > 0
+        with self.queue_pane.following(), self.queue_pane.keeping_place():
             self.queue_model.apply(delta)
-        self.queue_pane.follow(self.detail.handoff_id)
+        self.focus.after_change(delta.reset, had_rows)
         self.notifier.on_handoffs(delta)
         if delta.reset or delta.upserts:
             self.queue_pane.refresh_languages()
@@ -326,12 +345,13 @@ class DeskWindow(QMainWindow):
 
     def on_token_notice(self, notice: TokenNotice) -> None:
         if not notice.persisted:
-            self.on_notice(notice.message)
+            self.queue_pane.show_notice(token_words(notice))
 
-    def on_notice(self, text: str) -> None:
-        """A one-off message above the queue, gone after a few seconds (never a modal)."""
-        self.queue_pane.show_notice(text)
-        log.info("notice: %s", one_line(text, 400))
+    def on_notice(self, notice: Notice) -> None:
+        """A one-off report above the queue, gone after a few seconds (never a modal)."""
+        text = notice_words(notice)
+        self.queue_pane.show_notice(text, offline_only=notice.kind in OFFLINE_ONLY)
+        log.info("notice (%s): %s", notice.kind.value, one_line(text, 400))
 
     # ---- model slots ----------------------------------------------------------------------------
 
@@ -344,44 +364,23 @@ class DeskWindow(QMainWindow):
         self._update_title()
 
     def on_handoffs_updated(self, ids: frozenset[str] | None) -> None:
-        shown = self.detail.handoff_id
-        if shown and (ids is None or shown in ids):
-            if self.queue_model.handoff(shown) is None:
-                self.detail.show_handoff(None)  # it left this desk (taken by someone else)
-            else:
-                self._refresh_detail()
+        self.focus.on_handoffs_updated(ids)
         self.queue_pane.update_view_title()
-
-    def _refresh_detail(self) -> None:
-        handoff = self.queue_model.handoff(self.detail.handoff_id) if self.detail.handoff_id else None
-        self.detail.show_handoff(handoff)
 
     # ---- selection and navigation ----------------------------------------------------------------
 
     def current_handoff_id(self) -> str:
         return self.detail.handoff_id
 
-    def on_handoff_chosen(self, handoff_id: str) -> None:
-        if handoff_id != self.detail.handoff_id:
-            self.detail.show_handoff(self.queue_model.handoff(handoff_id))
-
-    def on_open_requested(self) -> None:
-        """Focus the conversation of the handoff in focus, at its latest message."""
-        if self.detail.handoff_id:
-            self.detail.transcript.setFocus()
-            model = self.detail.transcript_model
-            if model.rowCount():
-                self.detail.transcript.setCurrentIndex(model.index(model.rowCount() - 1, 0))
-
     def open_handoff(self, handoff_id: str) -> None:
-        """Show a handoff in the detail pane, selecting its row when the view holds it."""
-        handoff = self.queue_model.handoff(handoff_id)
+        """Show a handoff with its row highlighted (in the view, and with the filters, that show it)."""
         self.on_panel_chosen("queue")
-        if handoff is None:
-            self.on_notice(self.tr("That handoff is no longer on this desk."))
-            return
-        self.detail.show_handoff(handoff)
-        self.queue_pane.reveal(handoff_id)
+        self.focus.open(handoff_id)
+
+    def on_filters_clear_requested(self) -> None:
+        self.search.clear()
+        self.sidebar.queues.select_key(ALL_QUEUES)
+        self.queue_pane.clear_filters()
 
     def on_search_key(self) -> None:
         self.on_panel_chosen("queue")
@@ -394,6 +393,7 @@ class DeskWindow(QMainWindow):
             self.queue_pane.select_first_if_none()
 
     def on_escape(self) -> None:
+        self.queue_pane.hide_notice()
         if self.search.hasFocus() or self.search.text():
             self.search.clear()
         if self.center.currentWidget() is not self.queue_pane:
@@ -406,14 +406,6 @@ class DeskWindow(QMainWindow):
         self.activateWindow()
 
     # ---- actions ---------------------------------------------------------------------------------
-
-    def on_claim_key(self) -> None:
-        if self.detail.can("claim"):
-            self.bridge.claim(self.detail.handoff_id)
-
-    def on_resolve_key(self) -> None:
-        if self.detail.can("resolve"):
-            self.open_resolve(self.detail.handoff_id)
 
     def open_resolve(self, handoff_id: str) -> ResolveDialog | None:
         return self.dialogs.open_resolve(handoff_id)
@@ -445,7 +437,7 @@ class DeskWindow(QMainWindow):
 
     def on_sign_in_again(self) -> None:
         status = self.connection.status
-        self.signInAgainRequested.emit(status_words(status))
+        self.signInAgainRequested.emit(status_words(status, self.connection.hub))
 
     # ---- views and panels ---------------------------------------------------------------------------
 
@@ -470,8 +462,8 @@ class DeskWindow(QMainWindow):
     def on_connection_changed(self) -> None:
         status = self.connection.status
         retry_left = self.connection.retry_left()
-        self.connection_indicator.show_status(status, retry_left)
-        self.status_bar.show_sync(status, len(self.attention_items), retry_left)
+        self.connection_indicator.show_status(status, retry_left, self.connection.hub)
+        self.status_bar.show_sync(status, len(self.attention_items), retry_left, self.connection.hub)
 
     # ---- theme and menu -----------------------------------------------------------------------
 

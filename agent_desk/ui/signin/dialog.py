@@ -46,12 +46,28 @@ class SignInDialog(QDialog):
     Signals:
         signInRequested(str, str, str, bool): hub URL, user, token ("" to use the saved one),
             and whether to keep the token in the keyring.
+        offlineRequested(): open the desk with what this computer holds.
+        quitRequested(): the person chose Quit: Agent Desk closes (Esc only closes the dialog).
     """
 
     signInRequested = Signal(str, str, str, bool)
     offlineRequested = Signal()
+    quitRequested = Signal()
 
-    def __init__(self, hub: str = "", user: str = "", keyring_ok: bool = True, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        hub: str = "",
+        user: str = "",
+        keyring_ok: bool = True,
+        parent: QWidget | None = None,
+        token_known: bool = False,
+    ) -> None:
+        """Build the dialog.
+
+        Args:
+            keyring_ok: a system keyring can keep the token (else the option is off, and says why).
+            token_known: a token for this hub and user was entered earlier in this session.
+        """
         super().__init__(parent)
         self.setWindowTitle(self.tr("Sign in to Agent Desk"))
         self.setObjectName("SignInDialog")
@@ -62,15 +78,9 @@ class SignInDialog(QDialog):
         layout.setContentsMargins(22, 20, 22, 16)
         layout.setSpacing(12)
         layout.addWidget(plain_label(self.tr("Sign in"), "PanelTitle"))
-        layout.addWidget(
-            plain_label(
-                self.tr(
-                    "Your team lead gives you the hub address, your user name and a token. Leave the token empty to use the one saved on this computer."
-                ),
-                "DialogInfo",
-                wrap=True,
-            )
-        )
+        self._token_known = token_known
+        self.intro = plain_label(self._intro(keyring_ok), "DialogInfo", wrap=True)
+        layout.addWidget(self.intro)
 
         form = QFormLayout()
         form.setVerticalSpacing(10)
@@ -94,10 +104,14 @@ class SignInDialog(QDialog):
         self.remember = QCheckBox(self.tr("Keep the token in this computer's keyring"))
         self.remember.setChecked(keyring_ok)
         self.remember.setEnabled(keyring_ok)
+        self.remember.setVisible(keyring_ok)  # no keyring: the note below says so instead
         set_tip(self.remember, self.tr("So you are not asked again on this computer"), self.tr("Remember token"))
         layout.addWidget(self.remember)
         self.keyring_note = plain_label(
-            self.tr("No keyring was found on this computer: the token is kept only while Agent Desk runs."),
+            self.tr(
+                "This computer has no keyring to keep the token in: it is kept only while Agent Desk runs, "
+                "and you sign in again after closing it."
+            ),
             "DialogInfo",
             wrap=True,
         )
@@ -121,8 +135,8 @@ class SignInDialog(QDialog):
             self.tr("Work offline"),
         )
         self.offline_button.hide()
-        quit_button = buttons.addButton(self.tr("Quit"), QDialogButtonBox.ButtonRole.RejectRole)
-        set_tip(quit_button, self.tr("Close Agent Desk"), self.tr("Quit"))
+        self.quit_button = buttons.addButton(self.tr("Quit"), QDialogButtonBox.ButtonRole.RejectRole)
+        set_tip(self.quit_button, self.tr("Close Agent Desk"), self.tr("Quit"))
         layout.addWidget(buttons)
         self._connect_signals()
         (self.token if hub and user else self.hub if not hub else self.user).setFocus()
@@ -130,7 +144,15 @@ class SignInDialog(QDialog):
     def _connect_signals(self) -> None:
         self.offline_button.clicked.connect(self.offlineRequested.emit)
         self._buttons.accepted.connect(self.on_sign_in)
-        self._buttons.rejected.connect(self.reject)
+        self.quit_button.clicked.connect(self.quitRequested.emit)
+
+    def _intro(self, keyring_ok: bool) -> str:
+        intro = self.tr("Your team lead gives you the hub address, your user name and a token.")
+        if self._token_known:
+            return intro + " " + self.tr("Leave the token empty to use the one you entered earlier.")
+        if keyring_ok:
+            return intro + " " + self.tr("Leave the token empty to use the one saved on this computer.")
+        return intro
 
     def set_icon(self, icon: QIcon) -> None:
         self.setWindowIcon(icon)
@@ -154,11 +176,13 @@ class SignInDialog(QDialog):
         """Offer "Work offline" (the hub is unreachable, but this computer may hold the desk)."""
         self.offline_button.setVisible(allowed)
 
-    def show_keyring_missing(self, text: str) -> None:
-        self.keyring_note.setText(text)
+    def show_keyring_missing(self) -> None:
+        """Say that no keyring keeps the token, instead of offering one."""
+        self.intro.setText(self._intro(False))
         self.keyring_note.show()
         self.remember.setChecked(False)
         self.remember.setEnabled(False)
+        self.remember.hide()
 
     def set_busy(self, busy: bool) -> None:
         self.sign_in_button.setEnabled(not busy)

@@ -60,15 +60,28 @@ _WHY: dict[Why, object] = {  # QT_TRANSLATE_NOOP marks each for lupdate; its stu
 }
 
 
-def status_words(status: ConnectionStatus | None) -> str:
-    """Why the connection is as it is, in the person's language ("" when there is nothing to say)."""
+#: The same, naming the hub's address ("%2") when the desk knows it.
+_WHY_AT: dict[Why, object] = {
+    Why.REFUSED: QT_TRANSLATE_NOOP("Connection", "The hub at %2 cannot be reached (connection refused)."),
+    Why.UNREACHABLE: QT_TRANSLATE_NOOP("Connection", "The hub at %2 cannot be reached (%1)."),
+    Why.TIMEOUT: QT_TRANSLATE_NOOP("Connection", "The hub at %2 did not answer in time."),
+}
+
+
+def status_words(status: ConnectionStatus | None, hub: str = "") -> str:
+    """Why the connection is as it is, in the person's language ("" when there is nothing to say).
+
+    Args:
+        hub: the hub's address, named when the hub cannot be reached there.
+    """
     if status is None:
         return ""
     parts = []
     if status.why is not None:
-        words = _t(str(_WHY[status.why]))
+        at = _WHY_AT.get(status.why) if hub else None
+        words = _t(str(at if at is not None else _WHY[status.why]))
         detail = one_line(status.detail, 160) if status.detail else ""
-        parts.append(words.replace("%1", detail) if "%1" in words else words)
+        parts.append(words.replace("%1", detail).replace("%2", one_line(hub, 200)))
     storage = status.storage
     if storage is not None:
         cause = one_line(storage.cause, 120)
@@ -90,16 +103,17 @@ def _changes(count: int) -> str:
     return _t("1 change") if count == 1 else _t("%1 changes").replace("%1", str(count))
 
 
-def describe(status: ConnectionStatus | None, retry_left: float | None = None) -> tuple[str, str, str]:
+def describe(status: ConnectionStatus | None, retry_left: float | None = None, hub: str = "") -> tuple[str, str, str]:
     """(state, short text, tooltip) for the top bar.
 
     Args:
         status: the last status from the engine (None before the first).
         retry_left: seconds until the next attempt when reconnecting (counted down locally).
+        hub: the hub's address, named when it cannot be reached.
     """
     if status is None or status.link == Link.CONNECTING:
         return "connecting", _t("Connecting…"), _t("Connecting to the hub")
-    reason = status_words(status)
+    reason = status_words(status, hub)
     if status.link == Link.ONLINE:
         if status.pending:
             return (
@@ -123,8 +137,14 @@ def describe(status: ConnectionStatus | None, retry_left: float | None = None) -
     return "offline", text, tip
 
 
-def sync_summary(status: ConnectionStatus | None, attention: int, retry_left: float | None = None) -> tuple[str, str]:
-    """(state, text) for the bottom bar: names anything not yet synced."""
+def sync_summary(
+    status: ConnectionStatus | None, attention: int, retry_left: float | None = None, hub: str = ""
+) -> tuple[str, str]:
+    """(state, text) for the bottom bar: names anything not yet synced.
+
+    Changes the hub refused are not named here: the bar's Needs attention button names them
+    ("1 needs attention") once; this text says that everything else is synced.
+    """
     parts: list[str] = []
     state = "synced"
     pending = status.pending if status else 0
@@ -139,17 +159,12 @@ def sync_summary(status: ConnectionStatus | None, attention: int, retry_left: fl
             else _t("reconnecting")
         )
     elif status is not None and status.link == Link.OFFLINE:
-        reason = one_line(status_words(status), 120)
+        reason = one_line(status_words(status, hub), 120)
         parts.append(_t("offline") + (f": {reason}" if reason else ""))
     elif status is None or status.link == Link.CONNECTING:
         parts.append(_t("connecting"))
-    if attention:
-        state = "attention"
-        parts.append(
-            _t("%1 need attention").replace("%1", str(attention)) if attention != 1 else _t("1 needs attention")
-        )
     if not parts:
-        return "synced", _t("All changes synced")
+        return "synced", _t("All other changes synced") if attention else _t("All changes synced")
     text = " · ".join(parts)
     return state, text[0].upper() + text[1:]
 
@@ -167,6 +182,7 @@ class ConnectionTracker(QObject):
         super().__init__(parent)
         self._clock = clock
         self.status: ConnectionStatus | None = None
+        self.hub = ""  # the address signed in to, named when it cannot be reached
         self._received = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -205,9 +221,9 @@ class ConnectionIndicator(QWidget):
         self.state = ""
         self.setAccessibleName(_t("Connection"))
 
-    def show_status(self, status: ConnectionStatus | None, retry_left: float | None = None) -> None:
+    def show_status(self, status: ConnectionStatus | None, retry_left: float | None = None, hub: str = "") -> None:
         """Show the engine's last status (None before the first) in words and an icon."""
-        self.show_state(*describe(status, retry_left))
+        self.show_state(*describe(status, retry_left, hub))
 
     def show_state(self, state: str, text: str, tip: str) -> None:
         self.label.setText(text)
