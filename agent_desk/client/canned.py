@@ -30,6 +30,8 @@ _ORDER = re.compile(
     r"#\s?([A-Z]{0,3}-?\d{3,12})\b|\border\s+(?:number\s+|no\.?\s+)?#?([A-Z]{0,3}-?\d{3,12})\b",
     re.IGNORECASE,
 )
+#: From this overall sentiment down, the opening line apologises rather than summarises.
+DISTRESSED = -0.5
 #: The id of the suggested opening line in the list (never a hub id: those are the hub's).
 OPENING_ID = "opening"
 
@@ -67,7 +69,9 @@ def placeholder_values(handoff: Mapping[str, Any], agent_name: str) -> dict[str,
     """What each placeholder stands for in ``handoff``, when known."""
     customer = handoff.get("customer")
     name = str(customer.get("name") or "").strip() if isinstance(customer, Mapping) else ""
-    values = {"agent_name": agent_name.strip()}
+    agent = agent_name.strip()
+    # user names are often login names ("anna"): a name in lower case is shown capitalised
+    values = {"agent_name": agent[:1].upper() + agent[1:] if agent.islower() else agent}
     if name:
         values["customer_name"] = name
         values["customer_first_name"] = name.split()[0]
@@ -86,39 +90,127 @@ def fill_placeholders(text: str, handoff: Mapping[str, Any], agent_name: str) ->
 
 # -- the opening line ------------------------------------------------------------------------
 
-#: What the customer has been dealing with, by category, in the agent's words to them.
+#: What the customer has been dealing with, by category, in the agent's words to them: a
+#: problem the bot tried to fix ("troubleshooting ...") or ...
 _TOPIC = {
     "billing_dispute": "a problem with a charge",
     "billing": "a billing question",
     "orders": "a problem with your order",
     "technical": "a technical problem",
     "account": "a problem with your account",
-    "cancellation": "cancelling your plan",
-    "legal": "a serious complaint",
-    "safety": "a safety issue",
-    "privacy": "a data privacy request",
-    "compliance": "a formal complaint",
+}
+#: ... what the customer raised, said as it is (no one "troubleshoots" a complaint).
+_RAISED = {
+    "cancellation": "I see you'd like to cancel your plan.",
+    "legal": "I see you've raised a formal complaint, and I'm taking it seriously.",
+    "compliance": "I see you've raised a formal complaint, and I'm taking it seriously.",
+    "safety": "I see you've reported a safety issue; your safety comes first.",
+    "privacy": "I see you've made a data privacy request.",
 }
 
 
 def opening_line(handoff: Mapping[str, Any], agent_name: str) -> str:
     """A first message that shows the customer the agent has read the conversation.
 
-    "Hi Dana, I see you've been troubleshooting a problem with your order #4521 with our
-    assistant. I'm Anna, and I'll take it from here." Built from what the handoff holds (its
-    category, order number, what the bot tried), never from guesses.
+    "Hi Dana, I'm Anna. I see you've been troubleshooting a problem with your order (#4521)
+    with our assistant. Let me take it from here." A distressed customer is met with an
+    apology instead of a summary. Built from what the handoff holds (its category, order
+    number, what the bot tried, the mood), never from guesses.
     """
     values = placeholder_values(handoff, agent_name)
+    language = str(handoff.get("language") or "en").split("-")[0].lower()
+    if language in _OPENING:
+        return _opening_in(_OPENING[language], values, _distressed(handoff))
     greeting = f"Hi {values['customer_first_name']}," if "customer_first_name" in values else "Hi,"
-    topic = _TOPIC.get(str(handoff.get("category") or handoff.get("queue") or ""))
+    me = f" I'm {values['agent_name']}." if "agent_name" in values else ""
+    category = str(handoff.get("category") or handoff.get("queue") or "")
+    topic = _TOPIC.get(category)
     order = values.get("order")
     if topic is not None and order and topic in ("a problem with your order", "a problem with a charge"):
         topic = f"{topic} (#{order})"
     attempts = handoff.get("attempts")
-    verb = "troubleshooting" if isinstance(attempts, list | tuple) and attempts else "asking about"
-    seen = f"I see you've been {verb} {topic} with our assistant." if topic else "I've read your conversation so far."
-    me = f" I'm {values['agent_name']}, and I'll" if "agent_name" in values else " I'll"
-    return f"{greeting} {seen}{me} take it from here."
+    tried = isinstance(attempts, list | tuple) and bool(attempts)
+    if _distressed(handoff):
+        body = " I've read everything you told our assistant, and I'm sorry you've had to deal with this."
+        body += " I'll take it from here."
+    elif category in _RAISED:
+        body = f" {_RAISED[category]} Let me take it from here."
+    elif topic is not None:
+        verb = "troubleshooting" if tried else "trying to sort out"
+        body = f" I see you've been {verb} {topic}{' with our assistant' if tried else ''}. Let me take it from here."
+    else:
+        body = " I've read your conversation so far, so there's no need to repeat anything. Let me take it from here."
+    return f"{greeting}{me}{body}"
+
+
+#: The opening line in the customer's language: (hi, I'm, I've read it all, I'm sorry, I take over).
+_OPENING: dict[str, tuple[str, str, str, str, str]] = {
+    "de": (
+        "Hallo",
+        "ich bin {agent_name}.",
+        "Ich habe Ihr ganzes Gespräch mit unserem Assistenten gelesen, Sie müssen nichts wiederholen.",
+        "Es tut mir leid, dass Sie das durchmachen müssen.",
+        "Ich übernehme ab hier.",
+    ),
+    "es": (
+        "Hola",
+        "soy {agent_name}.",
+        "He leído toda su conversación con nuestro asistente, no hace falta que repita nada.",
+        "Siento mucho que haya tenido que pasar por esto.",
+        "A partir de aquí me ocupo yo.",
+    ),
+    "fr": (
+        "Bonjour",
+        "je m'appelle {agent_name}.",
+        "J'ai lu toute votre conversation avec notre assistant, inutile de répéter quoi que ce soit.",
+        "Je suis vraiment navré(e) de ce que vous traversez.",
+        "Je prends le relais.",
+    ),
+    "it": (
+        "Buongiorno",
+        "sono {agent_name}.",
+        "Ho letto tutta la sua conversazione con il nostro assistente, non serve ripetere nulla.",
+        "Mi dispiace molto per quello che sta passando.",
+        "Da qui me ne occupo io.",
+    ),
+    "pt": (
+        "Olá",
+        "sou {agent_name}.",
+        "Li toda a sua conversa com o nosso assistente, não precisa repetir nada.",
+        "Lamento muito o que está a passar.",
+        "A partir daqui, fico eu com o seu caso.",
+    ),
+    "nl": (
+        "Hallo",
+        "ik ben {agent_name}.",
+        "Ik heb uw hele gesprek met onze assistent gelezen, u hoeft niets te herhalen.",
+        "Het spijt me dat u dit moet meemaken.",
+        "Ik neem het vanaf hier over.",
+    ),
+}
+
+
+def _opening_in(words: tuple[str, str, str, str, str], values: Mapping[str, str], distressed: bool) -> str:
+    """The opening line from one language's sentences (no topic: those are English phrases)."""
+    hello, me, read, sorry, take_over = words
+    name = values.get("customer_first_name")
+    greeting = f"{hello} {name}," if name else f"{hello},"
+    introduce = " " + me.replace("{agent_name}", values["agent_name"]) if "agent_name" in values else ""
+    if not introduce:
+        greeting = greeting.rstrip(",") + "."
+    middle = f" {sorry}" if distressed else ""
+    return f"{greeting}{introduce} {read}{middle} {take_over}"
+
+
+def _distressed(handoff: Mapping[str, Any]) -> bool:
+    """Whether triage found the customer upset (a sentiment reason, or a low mood overall)."""
+    reasons = handoff.get("reasons")
+    for reason in reasons if isinstance(reasons, list | tuple) else ():
+        if isinstance(reason, Mapping) and reason.get("trigger") == "negative_sentiment":
+            return True
+    sentiment = handoff.get("sentiment")
+    compound = sentiment.get("compound") if isinstance(sentiment, Mapping) else None
+    return isinstance(compound, int | float) and compound <= DISTRESSED
 
 
 def opening_reply(handoff: Mapping[str, Any], agent_name: str) -> CannedReply:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from agent_desk.demo.floor import AGENTS, SOURCE, Floor
+from agent_desk.demo.saved_replies import seed_saved_replies
 from agent_desk.hub.server import Hub, HubConfig
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ def start_demo_backend(
     embedded = EmbeddedHub(HubConfig(data_dir=data_dir, host="127.0.0.1", port=port))
     url = embedded.start()
     tokens = issue_tokens(embedded)
+    embedded.submit(seed_saved_replies(url, tokens[DEMO_LEAD])).result(timeout=30)
     floor = Floor(url, tokens, rate=rate, pace=pace, speed=speed, agents=AGENTS if agents else (), seed=seed)
     running = embedded.submit(floor.run(warm_up=warm_up))
     log.info("demo hub on %s (data in %s)", url, data_dir)

@@ -67,6 +67,7 @@ class Simulator:
         self.handed_over: dict[str, Conversation] = {}
         #: Customers in a conversation now (id -> how many), left out of the next ones.
         self.talking: dict[str, int] = {}
+        self._reserved: dict[str, str] = {}  # conversation id -> its customer, from pick to end
         self._serial = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -78,10 +79,20 @@ class Simulator:
         """Play one conversation to its end; returns True when it was handed over."""
         self.stats.started += 1
         who = str(conversation.customer.get("id", ""))
-        self.talking[who] = self.talking.get(who, 0) + 1
+        if conversation.id not in self._reserved:
+            self._reserve(conversation.id, who)
         try:
             return await self._play(conversation)
         finally:
+            self._release(conversation.id)
+
+    def _reserve(self, conversation_id: str, who: str) -> None:
+        self._reserved[conversation_id] = who
+        self.talking[who] = self.talking.get(who, 0) + 1
+
+    def _release(self, conversation_id: str) -> None:
+        who = self._reserved.pop(conversation_id, None)
+        if who is not None:
             self.talking[who] -= 1
             if not self.talking[who]:
                 del self.talking[who]
@@ -133,7 +144,9 @@ class Simulator:
                 platform.forget(conversation.id)
 
     def next_conversation(self) -> Conversation:
-        return make_conversation(self.rng, next(self._serial), self.talking)
+        conversation = make_conversation(self.rng, next(self._serial), self.talking)
+        self._reserve(conversation.id, str(conversation.customer.get("id", "")))
+        return conversation
 
     def _spawn(self) -> None:
         task = asyncio.create_task(self._guarded(self.next_conversation()))

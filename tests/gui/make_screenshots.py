@@ -6,8 +6,9 @@
 
 It starts the demo's embedded hub and simulator (realistic conversations, the hub's own
 triage), signs the desktop in as the demo lead, does a little work (claims, a resolve, a
-reassign), and captures the whole X screen with ImageMagick's ``import -window root``:
-the main window in light and dark, the Resolve dialog, the metrics panel and sign-in.
+reassign, a conversation with a customer), and captures the whole X screen with ImageMagick's
+``import -window root``: the main window in light and dark, the composer, a delivered reply and
+a note, the saved-reply picker, the Resolve dialog, the metrics panel and sign-in.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from agent_desk.demo.launcher import DEMO_LEAD, start_demo_backend
+from agent_desk.demo.launcher import DEMO_LEAD, start_demo_backend, stop_demo_backend
 from agent_desk.ui.app import DeskApp, ensure_application
 from agent_desk.ui.settings import DeskSettings
+from agent_desk.ui.shell.window import DeskWindow
 
 WIDTH, HEIGHT = 1440, 900
 
@@ -53,7 +55,7 @@ def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="desk-shots-"))
-    embedded, url, tokens, _running, simulator = start_demo_backend(work / "hub", rate=0.25, pace=0.05, warm_up=40)
+    embedded, url, tokens, running, floor = start_demo_backend(work / "hub", rate=0.25, pace=0.05, warm_up=40)
     app = ensure_application()
     settings = DeskSettings(QSettings(str(work / "desk.ini"), QSettings.Format.IniFormat))
     settings.theme = "light"
@@ -63,13 +65,13 @@ def main() -> int:
     window.show()
     model = window.queue_model
     try:
-        pump(app, 60, lambda: model.counts().waiting >= 24)
+        pump(app, 60, lambda: model.counts().waiting >= 12)
         pump(app, 4)
         # A morning's work: take two, resolve one of them, hand one to Ben.
         waiting = [model.row_record(r).id for r in range(model.rowCount()) if model.row_record(r).status == "waiting"]
         desk.bridge.claim(waiting[3])
         desk.bridge.claim(waiting[6])
-        desk.bridge.reassign(waiting[8], to_user="ben")
+        desk.bridge.reassign(waiting[-1], to_user="ben")
         pump(app, 5, lambda: model.counts().mine >= 2)
         desk.bridge.resolve(
             waiting[6],
@@ -89,6 +91,7 @@ def main() -> int:
 
         window.sidebar.select_view("mine")
         window.open_handoff(waiting[3])
+        talk(app, window, out, waiting[3])
         dialog = window.open_resolve(waiting[3])
         assert dialog is not None
         dialog.set_csat(4)
@@ -118,10 +121,36 @@ def main() -> int:
     finally:
         desk.shutdown()
         window.close()
-        embedded.submit(simulator.stop()).result(timeout=30)
-        embedded.submit(simulator.client.close()).result(timeout=30)
-        embedded.close()
+        stop_demo_backend(embedded, running, floor)
     return 0
+
+
+def talk(app: QApplication, window: DeskWindow, out: Path, handoff_id: str) -> None:
+    """The composer with its suggested opening, a delivered reply and the customer's answer,
+    a note, and the saved-reply picker."""
+    composer = window.detail.composer
+    shoot(app, out / "composer.png")
+    composer.insert(window.conversation.suggestion_for(window.detail.handoff or {}))
+    composer.send()
+    shown = window.detail.transcript_model
+
+    def answered() -> bool:
+        messages = [shown.message(r) for r in range(shown.rowCount())]
+        agent = [m for m in messages if m.role == "agent"]
+        return bool(agent) and agent[-1].delivered_at is not None and messages[-1].role == "customer"
+
+    pump(app, 30, answered)
+    composer.toggle_note()
+    composer.insert("Checked with finance: the refund is approved, no need to escalate further.")
+    composer.send()
+    composer.toggle_note()
+    pump(app, 3)
+    shoot(app, out / "reply-delivered.png")
+    composer.edit.setFocus()
+    window.conversation.open_picker()
+    window.conversation.picker.filter.setText("sorry")
+    shoot(app, out / "saved-replies.png")
+    window.conversation.picker.hide()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from collections import Counter
 
 from agent_desk.demo.followups import ANSWERS, THANKS
 from agent_desk.demo.launcher import DEMO_LEAD, start_demo_backend, stop_demo_backend
+from agent_desk.demo.saved_replies import SAVED_REPLIES
 from agent_desk.demo.scenarios import CUSTOMERS, SCENARIOS, make_conversation
 from agent_desk.demo.simulator import Simulator, SourceClient
 from tests.support.peers import Peer
@@ -148,6 +149,8 @@ def test_the_demo_backend_serves_the_lead_and_shuts_down_cleanly(tmp_path):
         assert created["data"]["customer"]["name"]
         claimed = embedded.run(asyncio.wait_for(first_claim(lead), 30))  # a colleague takes one
         assert claimed["assignee"] in {agent.spec.id for agent in floor.agents}
+        listed = embedded.run(lead.call("canned_list"))  # the team's saved replies are set up
+        assert [r["title"] for r in listed["data"]["responses"]] == sorted(t for t, _, _ in SAVED_REPLIES)
         embedded.run(lead.close())
     finally:
         began = time.monotonic()
@@ -164,3 +167,9 @@ def test_a_customer_in_a_conversation_is_not_picked_for_another_while_others_are
     busy = {str(first.customer["id"])}
     for serial in range(2, 200):
         assert str(make_conversation(rng, serial, busy).customer["id"]) not in busy
+
+
+def test_a_warm_up_burst_of_conversations_has_no_customer_twice() -> None:
+    simulator = Simulator(SourceClient("ws://127.0.0.1:1", "unused"), rate=0, pace=0, seed=3)
+    ids = [simulator.next_conversation().customer["id"] for _ in range(12)]
+    assert len(set(ids)) == len(ids)

@@ -29,7 +29,8 @@ def _handoff(**changes: Any) -> dict[str, Any]:
 
 def test_every_named_placeholder_is_filled() -> None:
     text = "Hi {customer_first_name} ({customer_name}), {agent_name} here about order {order}."
-    assert fill_placeholders(text, _handoff(), "Anna") == "Hi Dana (Dana Whitfield), Anna here about order 4521."
+    assert fill_placeholders(text, _handoff(), "anna") == "Hi Dana (Dana Whitfield), Anna here about order 4521."
+    assert fill_placeholders("{agent_name}", _handoff(), "Anna-Lena McKay") == "Anna-Lena McKay"
 
 
 def test_an_unknown_or_unfillable_placeholder_stays_as_written() -> None:
@@ -55,15 +56,28 @@ def test_a_note_is_not_read_for_the_order_number() -> None:
     assert first_order_number(transcript) == "1234"
 
 
-def test_the_opening_line_names_the_customer_topic_order_and_agent() -> None:
-    line = opening_line(_handoff(), "Anna")
-    assert line.startswith("Hi Dana, I see you've been troubleshooting a problem with your order (#4521)")
-    assert line.endswith("I'm Anna, and I'll take it from here.")
+def test_the_opening_line_names_the_customer_agent_topic_and_order() -> None:
+    assert opening_line(_handoff(), "anna") == (
+        "Hi Dana, I'm Anna. I see you've been troubleshooting a problem with your order (#4521) with our "
+        "assistant. Let me take it from here."
+    )
+
+
+def test_the_opening_line_meets_a_distressed_customer_with_an_apology_not_a_summary() -> None:
+    upset = _handoff(reasons=[{"trigger": "negative_sentiment", "detail": "sad", "score": -0.7}])
+    assert opening_line(upset, "Anna") == (
+        "Hi Dana, I'm Anna. I've read everything you told our assistant, and I'm sorry you've had to deal "
+        "with this. I'll take it from here."
+    )
+    assert "sorry" in opening_line(_handoff(sentiment={"compound": -0.8, "trend": 0.0}), "Anna")
 
 
 def test_the_opening_line_does_without_what_it_does_not_know() -> None:
     line = opening_line({"id": "h", "queue": "misc", "transcript": []}, "")
-    assert line == "Hi, I've read your conversation so far. I'll take it from here."
+    assert (
+        line
+        == "Hi, I've read your conversation so far, so there's no need to repeat anything. Let me take it from here."
+    )
 
 
 def test_a_list_from_the_hub_keeps_only_well_formed_replies_sorted_by_title() -> None:
@@ -80,3 +94,26 @@ def test_a_list_from_the_hub_keeps_only_well_formed_replies_sorted_by_title() ->
         CannedReply("2", "refund", "Refund is on its way", ("billing",)),
     )
     assert replies[1].fits("billing") and not replies[1].fits("orders") and replies[0].fits("orders")
+
+
+def test_the_opening_line_speaks_the_customers_language() -> None:
+    french = _handoff(language="fr", customer={"id": "c2", "name": "Camille Laurent", "tier": "premium"})
+    assert opening_line(french, "anna") == (
+        "Bonjour Camille, je m'appelle Anna. J'ai lu toute votre conversation avec notre assistant, inutile de "
+        "répéter quoi que ce soit. Je prends le relais."
+    )
+    upset = _handoff(language="de-AT", sentiment={"compound": -0.9, "trend": 0.0})
+    assert opening_line(upset, "") == (
+        "Hallo Dana. Ich habe Ihr ganzes Gespräch mit unserem Assistenten gelesen, Sie müssen nichts "
+        "wiederholen. Es tut mir leid, dass Sie das durchmachen müssen. Ich übernehme ab hier."
+    )
+    assert opening_line(_handoff(language="ja"), "Anna").startswith("Hi Dana, I'm Anna.")  # English otherwise
+
+
+def test_a_complaint_or_a_safety_issue_is_named_as_raised_not_as_troubleshot() -> None:
+    complaint = opening_line(_handoff(category="compliance"), "Anna")
+    assert complaint == (
+        "Hi Dana, I'm Anna. I see you've raised a formal complaint, and I'm taking it seriously. "
+        "Let me take it from here."
+    )
+    assert "troubleshooting" not in opening_line(_handoff(category="safety"), "Anna")

@@ -298,7 +298,7 @@ class Composer(QWidget):
             else self.tr("Type a reply… Enter sends, Shift+Enter starts a new line, Ctrl+Enter sends and resolves")
         )
         self.send_button.setText(self.tr("Add note") if note else self.tr("Send"))
-        for widget in (self, self.edit):
+        for widget in (self, self.edit, self.mode_hint):
             widget.style().unpolish(widget)
             widget.style().polish(widget)
 

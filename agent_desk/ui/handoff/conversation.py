@@ -127,7 +127,13 @@ class Conversation(QObject):
         replies = list(self.canned)
         if self._detail.opening_due():
             replies.insert(0, opening_reply(handoff, self._agent_name()))
-        self.picker.open_for(replies, str(handoff.get("queue", "")), self._detail.composer.edit)
+        name = self._agent_name()
+        self.picker.open_for(
+            replies,
+            str(handoff.get("queue", "")),
+            self._detail.composer.edit,
+            lambda text: fill_placeholders(text, handoff, name),
+        )
 
     def on_chosen(self, reply: CannedReply) -> None:
         handoff = self._handoff()

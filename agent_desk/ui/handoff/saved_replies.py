@@ -6,17 +6,67 @@ meant for the handoff's queue are listed, after the suggested opening line (when
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QPainter
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from agent_desk.client.surface import CannedReply
 from agent_desk.ui.text import one_line
 from agent_desk.ui.widgets import plain_label, set_tip
 
 REPLY_ROLE = Qt.ItemDataRole.UserRole + 30
+PREVIEW_ROLE = Qt.ItemDataRole.UserRole + 31
+PAD = 6
+
+
+class _ReplyDelegate(QStyledItemDelegate):
+    """A saved reply as its title in bold over one line of its text (filled in), as plain text."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        line = QFontMetrics(option.font).height()
+        return QSize(option.rect.width(), 2 * line + 2 * PAD + 2)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        reply = index.data(REPLY_ROLE)
+        if not isinstance(reply, CannedReply):
+            return
+        painter.save()
+        style = option.widget.style() if option.widget is not None else QApplication.style()
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        palette = option.palette
+        ink = palette.highlightedText().color() if selected else palette.text().color()
+        bold = QFont(option.font)
+        bold.setBold(True)
+        line = QFontMetrics(option.font).height()
+        area = option.rect.adjusted(PAD + 2, PAD, -PAD - 2, -PAD)
+        painter.setFont(bold)
+        painter.setPen(ink)
+        title = QFontMetrics(bold).elidedText(one_line(reply.title, 80), Qt.TextElideMode.ElideRight, area.width())
+        painter.drawText(QRect(area.left(), area.top(), area.width(), line), int(Qt.AlignmentFlag.AlignLeft), title)
+        painter.setFont(option.font)
+        painter.setPen(ink if selected else palette.placeholderText().color())
+        preview = str(index.data(PREVIEW_ROLE) or "")
+        text = QFontMetrics(option.font).elidedText(preview, Qt.TextElideMode.ElideRight, area.width())
+        painter.drawText(
+            QRect(area.left(), area.top() + line + 2, area.width(), line), int(Qt.AlignmentFlag.AlignLeft), text
+        )
+        painter.restore()
 
 
 class SavedReplyPicker(QFrame):
@@ -44,8 +94,8 @@ class SavedReplyPicker(QFrame):
         self.filter.setClearButtonEnabled(True)
         self.list = QListWidget()
         set_tip(self.list, self.tr("Enter or a double click inserts the reply"), self.tr("Saved replies"))
-        self.list.setWordWrap(True)
-        self.list.setUniformItemSizes(False)
+        self.list.setUniformItemSizes(True)
+        self.list.setItemDelegate(_ReplyDelegate(self.list))
         self.empty = plain_label("", "DetailEmpty", wrap=True)
         self.empty.hide()
         layout.addWidget(self.filter)
@@ -53,17 +103,37 @@ class SavedReplyPicker(QFrame):
         layout.addWidget(self.empty)
         self.resize(460, 320)
         self._replies: tuple[CannedReply, ...] = ()
+        self._preview: Callable[[str], str] = lambda text: text
         self.filter.textChanged.connect(self._refilter)
         self.filter.installEventFilter(self)
         self.list.itemActivated.connect(self._activated)
 
-    def open_for(self, replies: Sequence[CannedReply], queue: str, anchor: QWidget) -> None:
-        """List ``replies`` that fit ``queue`` and show the picker above ``anchor``."""
+    def open_for(
+        self,
+        replies: Sequence[CannedReply],
+        queue: str,
+        anchor: QWidget,
+        preview: Callable[[str], str] | None = None,
+    ) -> None:
+        """List ``replies`` that fit ``queue`` and show the picker above ``anchor``, inside its window.
+
+        ``preview`` fills a reply's placeholders for its one-line preview.
+        """
         self._replies = tuple(r for r in replies if r.fits(queue))
+        self._preview = preview or (lambda text: text)
         self.filter.clear()
         self._refilter("")
-        below = anchor.mapToGlobal(QPoint(0, 0))
-        self.move(below.x(), max(0, below.y() - self.height() - 4))
+        rows = max(1, min(self.list.count(), 6))
+        line = QFontMetrics(self.list.font()).height()
+        self.resize(
+            min(460, max(300, anchor.width() + 100)),
+            self.filter.sizeHint().height() + rows * (2 * line + 2 * PAD + 2) + 30,
+        )
+        top_left = anchor.mapToGlobal(QPoint(0, 0))
+        window = anchor.window()
+        right_edge = window.mapToGlobal(QPoint(window.width(), 0)).x() - 8
+        x = min(top_left.x(), right_edge - self.width())
+        self.move(max(0, x), max(0, top_left.y() - self.height() - 4))
         self.show()
         self.filter.setFocus()
 
@@ -73,8 +143,9 @@ class SavedReplyPicker(QFrame):
         for reply in self._replies:
             if needle and needle not in reply.title.casefold() and needle not in reply.text.casefold():
                 continue
-            item = QListWidgetItem(f"{one_line(reply.title, 80)}\n{one_line(reply.text, 140)}")
+            item = QListWidgetItem(one_line(reply.title, 80))
             item.setData(REPLY_ROLE, reply)
+            item.setData(PREVIEW_ROLE, one_line(self._preview(reply.text), 300))
             item.setToolTip(one_line(reply.text, 600))
             self.list.addItem(item)
         if self.list.count():
