@@ -15,6 +15,7 @@ from agent_desk.client.surface import AttentionItem, Link
 from agent_desk.hub import handoffs
 from agent_desk.ui.app import DeskApp
 from agent_desk.ui.handoff.canned_manager import CannedManager
+from agent_desk.ui.handoff.resolve_dialog import ResolveDialog
 from agent_desk.ui.handoff.transcript import Message
 from tests.gui.conftest import ThreadedHub
 from tests.gui.desk_helpers import make_desk
@@ -261,3 +262,22 @@ def test_a_reply_the_hub_refused_shows_in_its_transcript_with_why(qtbot: Any, se
     failed = last_agent_message(desk.app)
     assert failed is not None and failed.text == "Your refund is on its way"
     assert failed.state() == "⚠ not sent: only the person holding the handoff replies to the customer"
+
+
+def test_ctrl_enter_sends_and_opens_resolve_and_shift_enter_starts_a_new_line(
+    live_hub: ThreadedHub, desk_for: Any, qtbot: Any
+) -> None:
+    app = desk_for(live_hub, "ana")
+    claimed_handoff(qtbot, live_hub, app)
+    edit = app.window.detail.composer.edit
+    edit.setFocus()
+    QTest.keyClicks(edit, "Refund done.")
+    QTest.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClicks(edit, "Anything else?")
+    assert edit.toPlainText() == "Refund done.\nAnything else?"
+    QTest.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: app.window.findChild(ResolveDialog) is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: (m := last_agent_message(app)) is not None and m.text == "Refund done.\nAnything else?",
+        timeout=WAIT_MS,
+    )
