@@ -4,7 +4,9 @@ Each handler runs inside the request's transaction on the storage thread. It che
 authorization and state first (the refusals and effects are :mod:`agent_desk.protocol.transitions`,
 the ones the desktop applies too), then saves the handoff (compare-and-set on its version) and
 emits ``handoff.updated`` (and, to the handoff's source, what the change means for it:
-:mod:`~agent_desk.hub.source_events`); its return value is the result's ``data``.
+:mod:`~agent_desk.hub.source_events`); its return value is the result's ``data``. A change of
+holder withdraws a pending offer (routing by offers, :mod:`~agent_desk.hub.offers`); a claim by
+the agent it was offered to accepts it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from agent_desk.hub import handoffs, source_events, users
+from agent_desk.hub import handoffs, offer_log, source_events, users
+from agent_desk.hub.offer_log import Ending
 from agent_desk.hub.store import Tx
 from agent_desk.hub.users import User
 from agent_desk.protocol import messages as m
@@ -39,13 +42,23 @@ def _refused(refusal: Refusal | None, handoff: dict[str, Any]) -> None:
     raise RequestError(refusal.code, refusal.message, data)
 
 
-def _change(tx: Tx, before: dict[str, Any], after: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def _change(
+    tx: Tx, before: dict[str, Any], after: dict[str, Any], accepted: bool = False, **extra: Any
+) -> dict[str, Any]:
     """Save ``after`` as the next version of ``before`` and tell everyone who sees either, and
-    the handoff's source."""
+    the handoff's source.
+
+    A pending offer the change ends (routing by offers) is recorded as ``accepted`` when its
+    agent claimed the handoff, else as withdrawn.
+    """
     after["version"] = before["version"] + 1
     handoffs.save(tx.conn, after, before["version"], **extra)
     tx.emit(EventKind.HANDOFF_UPDATED, after, before, after)
     source_events.relay_change(tx, before, after)
+    offer = before.get("offer")
+    if offer and not after.get("offer"):
+        ending = Ending.ACCEPTED if accepted and after.get("assignee") == offer["to"] else Ending.WITHDRAWN
+        offer_log.ended(tx.conn, before["id"], offer["to"], ending, tx.now_s)
     return {"handoff": after}
 
 
@@ -63,7 +76,7 @@ def claim(tx: Tx, user: User, req: m.Claim) -> dict[str, Any]:
     if not can_see(user.viewer, before):
         raise RequestError(Code.FORBIDDEN, "this handoff is not in your queues")
     after = transitions.claimed(before, user.id, tx.now_s)
-    return _change(tx, before, after, **_first_claim(tx, before))
+    return _change(tx, before, after, accepted=True, **_first_claim(tx, before))
 
 
 def release(tx: Tx, user: User, req: m.Release) -> dict[str, Any]:

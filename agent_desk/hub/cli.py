@@ -63,6 +63,20 @@ def register(sub: Any) -> None:
     )
     serve.add_argument("--triage-rules", type=Path, help="triage rules file (TOML) to use instead of the default")
     serve.add_argument("--database-url", help="SQLAlchemy database URL instead of the SQLite file in --data")
+    serve.add_argument(
+        "--routing",
+        choices=[r.value for r in codes.Routing],
+        default=codes.Routing.PULL.value,
+        help="pull: agents pick from their queues (default); offer: the hub also offers each "
+        "waiting handoff to one agent at a time",
+    )
+    serve.add_argument(
+        "--offer-timeout",
+        type=float,
+        default=codes.DEFAULT_OFFER_TIMEOUT_S,
+        metavar="S",
+        help="seconds an offer waits for its agent before it moves on (default 30)",
+    )
     serve.set_defaults(handler=_serve)
 
     user = hub_sub.add_parser("user", help="add, revoke and list users")
@@ -72,6 +86,12 @@ def register(sub: Any) -> None:
     add.add_argument("--role", required=True, choices=["agent", "lead", "source"])
     add.add_argument("--queues", default="", help="comma-separated queues (agents)")
     add.add_argument("--languages", default="", help="comma-separated languages, e.g. en,de")
+    add.add_argument(
+        "--capacity",
+        type=int,
+        default=codes.DEFAULT_CAPACITY,
+        help="handoffs an agent holds at once, claimed plus offered (routing by offers; default 3)",
+    )
     add.add_argument("--data", required=True, type=Path)
     add.set_defaults(handler=_user_add)
     revoke = user_sub.add_parser("revoke", help="revoke a user's token (works while the hub runs)")
@@ -155,6 +175,8 @@ def _serve(args: argparse.Namespace) -> int:
     for name in ("rate_agent", "rate_lead", "rate_source"):
         if getattr(args, name) < 1:
             return _fail(f"--{name.replace('_', '-')} must be at least 1")
+    if not args.offer_timeout > 0:
+        return _fail("--offer-timeout must be more than 0 seconds")
     if args.triage_rules:
         try:
             load_rules(args.triage_rules)
@@ -173,6 +195,8 @@ def _serve(args: argparse.Namespace) -> int:
         sla_targets_s=sla,
         triage_rules=args.triage_rules,
         database_url=args.database_url,
+        routing=args.routing,
+        offer_timeout_s=args.offer_timeout,
     )
     with data_lock(args.data) as locked:
         if not locked:
@@ -194,9 +218,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _user_add(args: argparse.Namespace) -> int:
+    if args.capacity < 0:
+        return _fail("--capacity must be 0 or more")
     store = _open_store(args.data)
     try:
-        token = store.add_user(args.name, args.role, _split(args.queues), _split(args.languages))
+        token = store.add_user(args.name, args.role, _split(args.queues), _split(args.languages), args.capacity)
     except ValueError as error:
         return _fail(str(error))
     finally:
@@ -222,10 +248,12 @@ def _user_list(args: argparse.Namespace) -> int:
         users = store.list_users()
     finally:
         store.close()
-    print(f"{'NAME':<20} {'ROLE':<7} {'STATE':<8} {'QUEUES':<30} LANGUAGES")
+    print(f"{'NAME':<20} {'ROLE':<7} {'STATE':<8} {'QUEUES':<30} {'LANGUAGES':<20} CAPACITY")
     for u in users:
         state = "revoked" if u.revoked else "active"
-        print(f"{u.id:<20} {u.role:<7} {state:<8} {','.join(u.queues) or '-':<30} {','.join(u.languages) or '-'}")
+        queues, languages = ",".join(u.queues) or "-", ",".join(u.languages) or "-"
+        capacity = str(u.capacity) if u.role == "agent" else "-"
+        print(f"{u.id:<20} {u.role:<7} {state:<8} {queues:<30} {languages:<20} {capacity}")
     return 0
 
 

@@ -35,6 +35,10 @@ class HubConfig:
     sla_targets_s: dict[int, int] = field(default_factory=lambda: dict(codes.DEFAULT_SLA_TARGETS_S))
     triage_rules: Path | None = None
     database_url: str | None = None
+    #: ``pull`` (agents pick from their queues) or ``offer`` (the hub also offers each waiting
+    #: handoff to one agent at a time), and how long an offer stands.
+    routing: str = codes.Routing.PULL.value
+    offer_timeout_s: float = codes.DEFAULT_OFFER_TIMEOUT_S
     revocation_poll_s: float = 1.0
     prune_every_s: float = 3600.0
     #: Where the hub reads the time (tests drive it; always UTC).

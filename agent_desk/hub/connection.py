@@ -14,7 +14,7 @@ from agent_desk.hub.config import SOURCE_PATH, HubConfig
 from agent_desk.hub.events import Event
 from agent_desk.hub.users import User
 from agent_desk.hub.wire import Outgoing, Turn
-from agent_desk.protocol.codes import AGENT_REQUESTS, SOURCE_REQUESTS, CloseCode, Role
+from agent_desk.protocol.codes import AGENT_REQUESTS, OFFER_REQUESTS, SOURCE_REQUESTS, CloseCode, Role, Routing
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,8 @@ class Conn:
         self.gone = False
         self.buffer: list[Event] = []
         self.allowed = SOURCE_REQUESTS if self.is_source else AGENT_REQUESTS
+        if not self.is_source and cfg.routing == Routing.OFFER:
+            self.allowed = AGENT_REQUESTS | OFFER_REQUESTS
         self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self.in_flight: set[asyncio.Task[None]] = set()
 
@@ -101,7 +103,7 @@ class Conn:
         if self.syncing:
             self.buffer.append(event)
         else:
-            self.out.push(event.wire)
+            self.out.push(event.wire, first=event.offered_to == self.user.id)
 
     def end_sync(self, head: int) -> None:
         """The resume is answered up to ``head``: queue the events held meanwhile beyond it."""

@@ -57,6 +57,11 @@ class Event:
     source: str | None = None
     everyone: bool = False
     _wire: bytes | None = field(default=None, repr=False)
+    #: The handoff the event is about, while the change that made it is in hand (not stored).
+    handoff_id: str | None = field(default=None, repr=False)
+    #: Routing by offers: the agent the change offers the handoff to, whose connections get it
+    #: first (in memory only).
+    offered_to: str | None = field(default=None, repr=False)
 
     @property
     def wire(self) -> bytes:
@@ -97,7 +102,11 @@ def append(
             "everyone": everyone,
         },
     )
-    return Event(seq, kind, frame, b, a, lead_only, source, everyone)
+    handoff = after if after is not None else before
+    handoff_id = handoff.get("id") if handoff is not None else None
+    offer = after.get("offer") if after is not None else None
+    offered_to = offer.get("to") if offer and offer != (before or {}).get("offer") else None
+    return Event(seq, kind, frame, b, a, lead_only, source, everyone, handoff_id=handoff_id, offered_to=offered_to)
 
 
 def head(conn: Connection) -> int:

@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agent_desk.hub.config import HubConfig
-from agent_desk.protocol.codes import Feature
+from agent_desk.protocol.codes import Feature, Routing
 
 
 def _always(_config: HubConfig) -> bool:
     return True
+
+
+def _offering(config: HubConfig) -> bool:
+    return config.routing == Routing.OFFER
 
 
 #: Each addition this hub can speak, and whether a hub served with a given config does.
@@ -23,6 +27,7 @@ SPOKEN: tuple[tuple[Feature, Callable[[HubConfig], bool]], ...] = (
     (Feature.NOTES, _always),
     (Feature.CANNED, _always),
     (Feature.SOURCE_EVENTS, _always),
+    (Feature.OFFERS, _offering),
 )
 
 

@@ -40,6 +40,17 @@ def check_size(handoff: dict[str, Any]) -> None:
         raise RequestError(Code.INVALID, "the handoff would grow beyond 512 KiB")
 
 
+def _columns(handoff: dict[str, Any]) -> dict[str, Any]:
+    """The columns copied from the handoff on every write: the ranking's, and its offer's."""
+    offer = handoff.get("offer") or {}
+    return {
+        "priority": int(handoff.get("priority", 4)),
+        "tier": str(handoff.get("tier", "standard")),
+        "offer_to": offer.get("to"),
+        "offer_expires_at": offer.get("expires_at"),
+    }
+
+
 def load(conn: Connection, handoff_id: str) -> dict[str, Any] | None:
     """The handoff with this id as it now stands, or None."""
     data = conn.execute(SELECT_HANDOFF, {"handoff_id": handoff_id}).scalar()
@@ -69,6 +80,8 @@ def insert(conn: Connection, handoff: dict[str, Any]) -> None:
             "resolved_at": None,
             "resolved_by": None,
             "data": encode(handoff),
+            "routing": "{}",
+            **_columns(handoff),
         },
     )
 
@@ -77,7 +90,7 @@ def save(conn: Connection, handoff: dict[str, Any], expected_version: int, **ext
     """Write a changed handoff, compare-and-set on the version it was read at.
 
     ``extra`` sets columns that are not part of the handoff (``first_claimed_at``,
-    ``resolved_by``).
+    ``resolved_by``, ``routing``).
 
     Raises:
         RequestError: ``invalid`` when it grew too large; ``conflict`` when it changed meanwhile.
@@ -95,6 +108,7 @@ def save(conn: Connection, handoff: dict[str, Any], expected_version: int, **ext
             "version": handoff["version"],
             "resolved_at": handoff.get("resolved_at"),
             "data": encode(handoff),
+            **_columns(handoff),
             **extra,
         },
     )
@@ -176,3 +190,66 @@ def escalated_between(
     if assignee is not None:
         query = query.where(HANDOFFS.c.assignee == assignee)
     return [(json.loads(r.data), r.first_claimed_at) for r in conn.execute(query)]
+
+
+# -- routing by offers -------------------------------------------------------------------------
+
+SELECT_ROUTING = select(HANDOFFS.c.routing).where(HANDOFFS.c.id == bindparam("handoff_id"))
+SET_ROUTING = HANDOFFS.update().where(HANDOFFS.c.id == bindparam("match_id"))
+SELECT_WAITING = select(
+    HANDOFFS.c.id,
+    HANDOFFS.c.queue,
+    HANDOFFS.c.language,
+    HANDOFFS.c.priority,
+    HANDOFFS.c.tier,
+    HANDOFFS.c.escalated_at,
+    HANDOFFS.c.offer_to,
+    HANDOFFS.c.offer_expires_at,
+    HANDOFFS.c.routing,
+).where(HANDOFFS.c.status == Status.WAITING)
+SELECT_EXPIRED = select(HANDOFFS.c.id).where(HANDOFFS.c.offer_expires_at <= bindparam("now"))
+SELECT_OFFERED = select(HANDOFFS.c.id).where(HANDOFFS.c.offer_to.is_not(None))
+SELECT_PENDING = select(HANDOFFS.c.id, HANDOFFS.c.offer_to, HANDOFFS.c.offer_expires_at).where(
+    HANDOFFS.c.offer_expires_at.is_not(None)
+)
+SELECT_UNOFFERED = (
+    select(HANDOFFS.c.id).where(HANDOFFS.c.status == Status.WAITING, HANDOFFS.c.offer_to.is_(None)).limit(1)
+)
+
+
+def waiting_for_routing(conn: Connection) -> list[Any]:
+    """Every waiting handoff's routing columns (``id``, ``queue``, ``language``, ``priority``,
+    ``tier``, ``escalated_at``, ``offer_to``, ``offer_expires_at``, ``routing``)."""
+    return list(conn.execute(SELECT_WAITING))
+
+
+def routing_state(conn: Connection, handoff_id: str) -> dict[str, Any]:
+    """A handoff's round state (``round``, ``offered``, ``exhausted``; empty when never routed)."""
+    text = conn.execute(SELECT_ROUTING, {"handoff_id": handoff_id}).scalar()
+    state: dict[str, Any] = json.loads(text) if text else {}
+    return state
+
+
+def set_routing_state(conn: Connection, handoff_id: str, state: dict[str, Any]) -> None:
+    """Store a handoff's round state (agents never see it; the handoff's version stays)."""
+    conn.execute(SET_ROUTING, {"match_id": handoff_id, "routing": encode(state)})
+
+
+def pending_offers(conn: Connection) -> dict[str, tuple[str, str]]:
+    """Each pending offer, by handoff id: the agent it is offered to, and when it expires."""
+    return {row.id: (row.offer_to, row.offer_expires_at) for row in conn.execute(SELECT_PENDING)}
+
+
+def any_unoffered_waiting(conn: Connection) -> bool:
+    """Whether some waiting handoff is offered to nobody now."""
+    return conn.execute(SELECT_UNOFFERED).first() is not None
+
+
+def expired_offers(conn: Connection, now: str) -> list[str]:
+    """Ids of the handoffs whose offer expired at ``now`` or before."""
+    return [row.id for row in conn.execute(SELECT_EXPIRED, {"now": now})]
+
+
+def offered(conn: Connection) -> list[str]:
+    """Ids of the handoffs offered to someone now."""
+    return [row.id for row in conn.execute(SELECT_OFFERED)]

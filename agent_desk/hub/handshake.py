@@ -133,6 +133,7 @@ def hello(
                     "queues": list(u.queues),
                     "presence": u.presence if u.id in online else "offline",
                     "active": active.get(u.id, 0),
+                    "capacity": u.capacity,
                 }
                 for u in users.everyone(conn)
                 if u.role != Role.SOURCE and not u.revoked

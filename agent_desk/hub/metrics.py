@@ -12,6 +12,10 @@ Definitions (PROTOCOL.md, Metrics), with the choices the contract leaves open ma
   of its first pick-up. ``wait_p90_s`` uses the nearest-rank percentile.
 - ``sla_breaches`` counts each handoff once: first claimed after its target, or never claimed
   and still waiting past it at the time of the request.
+- Routing by offers: ``offers`` counts the offers made of the window's handoffs (an agent's:
+  those made to it), ``offers_accepted`` those its agent claimed while the offer stood, and
+  ``offer_accept_s_avg`` is the mean time from offer to that claim. Under pull routing they
+  are 0, 0 and null.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from agent_desk.hub import conversations, handoffs
+from agent_desk.hub import conversations, handoffs, offer_log
+from agent_desk.hub.offer_log import OfferFacts
 from agent_desk.hub.store import Store
 from agent_desk.hub.users import User
 from agent_desk.protocol import messages as m
@@ -82,14 +87,26 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     return round(ordered[rank - 1], 3)
 
 
+def offer_figures(offers: Sequence[OfferFacts]) -> dict[str, Any]:
+    """Routing by offers: offers made, those accepted, and the mean offer-to-claim time."""
+    accepted = [
+        (parse_time(o.accepted_at) - parse_time(o.offered_at)).total_seconds()
+        for o in offers
+        if o.accepted_at is not None
+    ]
+    return {"offers": len(offers), "offers_accepted": len(accepted), "offer_accept_s_avg": _mean(accepted)}
+
+
 def figures(
     handoffs: Sequence[HandoffFacts],
     conversations: int | None,
     now: datetime,
     sla_targets_s: Mapping[int, float],
     with_feedback: bool = False,
+    offers: Sequence[OfferFacts] = (),
 ) -> dict[str, Any]:
-    """The figures over ``handoffs``; ``conversations`` is the handoff-rate denominator."""
+    """The figures over ``handoffs`` (and the ``offers`` made of them); ``conversations`` is
+    the handoff-rate denominator."""
     resolved = [h for h in handoffs if h.status == "resolved"]
     csats = [h.csat for h in resolved if h.csat is not None]
     to_escalation = [
@@ -118,6 +135,7 @@ def figures(
         "wait_avg_s": _mean(waits),
         "wait_p90_s": percentile(waits, 0.9),
         "sla_breaches": breaches,
+        **offer_figures(offers),
     }
     if with_feedback:
         result["feedback"] = {key: sum(h.feedback == key for h in handoffs) for key in FEEDBACK_KEYS}
@@ -131,6 +149,7 @@ def compute_metrics(
     sla_targets_s: Mapping[int, float],
     since: str,
     until: str,
+    offers: Iterable[OfferFacts] = (),
 ) -> dict[str, Any]:
     """All figures of a ``metrics`` result.
 
@@ -138,10 +157,12 @@ def compute_metrics(
         handoffs: the handoffs escalated in the window (already scoped to the asker).
         ended_without_escalation: conversations that ended in the window without escalating,
             or None when the handoff rate is not known for this asker.
+        offers: the offers made of handoffs escalated in the window (already scoped).
     """
     items = list(handoffs)
+    made = list(offers)
     conversations = None if ended_without_escalation is None else len(items) + ended_without_escalation
-    data = figures(items, conversations, now, sla_targets_s)
+    data = figures(items, conversations, now, sla_targets_s, offers=made)
     data["conversations"] = conversations
     data["since"] = since
     data["until"] = until
@@ -151,9 +172,26 @@ def compute_metrics(
         by_queue.setdefault(h.queue, []).append(h)
         for trigger in h.triggers:
             by_trigger.setdefault(trigger, []).append(h)
-    data["by_queue"] = {q: figures(hs, conversations, now, sla_targets_s) for q, hs in sorted(by_queue.items())}
+    offers_by_queue: dict[str, list[OfferFacts]] = {}
+    offers_by_trigger: dict[str, list[OfferFacts]] = {}
+    for o in made:
+        offers_by_queue.setdefault(o.queue, []).append(o)
+        for trigger in o.triggers:
+            offers_by_trigger.setdefault(trigger, []).append(o)
+    data["by_queue"] = {
+        q: figures(by_queue.get(q, []), conversations, now, sla_targets_s, offers=offers_by_queue.get(q, []))
+        for q in sorted(by_queue.keys() | offers_by_queue.keys())
+    }
     data["by_trigger"] = {
-        t: figures(hs, conversations, now, sla_targets_s, with_feedback=True) for t, hs in sorted(by_trigger.items())
+        t: figures(
+            by_trigger.get(t, []),
+            conversations,
+            now,
+            sla_targets_s,
+            with_feedback=True,
+            offers=offers_by_trigger.get(t, []),
+        )
+        for t in sorted(by_trigger.keys() | offers_by_trigger.keys())
     }
     return data
 
@@ -180,6 +218,7 @@ def metrics_result(store: Store, user: User, req: m.Metrics, sla_targets_s: Mapp
         rows = handoffs.escalated_between(conn, since_s, until_s, None if lead else user.id)
         facts = [HandoffFacts.of(handoff, first_claimed_at) for handoff, first_claimed_at in rows]
         ended = conversations.ended_without_escalation(conn, since_s, until_s) if lead else None
-        return compute_metrics(facts, ended, now, sla_targets_s, since_s, until_s)
+        offers = offer_log.escalated_between(conn, since_s, until_s, None if lead else user.id)
+        return compute_metrics(facts, ended, now, sla_targets_s, since_s, until_s, offers)
 
     return result_ok(req.id, store.read(work))

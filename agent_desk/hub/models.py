@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, Table, Text, false
+from sqlalchemy import Boolean, Column, Index, Integer, Table, Text, false
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class Meta(SQLModel, table=True):
@@ -26,6 +26,10 @@ class UserRow(SQLModel, table=True):
     revoked: bool = False
     presence: str = "available"  # what the user last set
     created_at: str
+    #: Handoffs an agent holds at once, claimed plus offered (routing by offers).
+    capacity: int = Field(default=3, sa_column=Column(Integer, nullable=False, server_default="3"))
+    #: When the user last claimed or resolved a handoff (routing by offers chooses the longest idle).
+    last_active_at: str | None = None
 
 
 class HandoffRow(SQLModel, table=True):
@@ -45,6 +49,13 @@ class HandoffRow(SQLModel, table=True):
     resolved_at: str | None = Field(default=None, index=True)
     resolved_by: str | None = None
     data: str = Field(sa_column=Column(Text, nullable=False))
+    # Routing by offers: the ranking's fields, the offer pending (copied from ``data``), and the
+    # round state ({"round", "offered", "exhausted"}, JSON), which agents never see.
+    priority: int = Field(default=4, sa_column=Column(Integer, nullable=False, server_default="4"))
+    tier: str = Field(default="standard", sa_column=Column(Text, nullable=False, server_default="standard"))
+    offer_to: str | None = None
+    offer_expires_at: str | None = Field(default=None, index=True)
+    routing: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
 
 
 class EventRow(SQLModel, table=True):
@@ -115,6 +126,20 @@ class CannedRow(SQLModel, table=True):
     updated_by: str
 
 
+class OfferRow(SQLModel, table=True):
+    """Each offer the hub made (routing by offers) and how it ended, for the metrics."""
+
+    __tablename__ = "offers"
+    id: int | None = Field(default=None, primary_key=True)
+    handoff_id: str = Field(index=True)
+    user_id: str
+    offered_at: str
+    #: accepted (claimed by its agent), declined, expired, moved (its agent went busy, away or
+    #: offline) or withdrawn (claimed by someone else, moved to a queue, routing turned off).
+    outcome: str | None = None
+    ended_at: str | None = None
+
+
 def _table(model: type[SQLModel]) -> Table:
     """The table of a SQLModel class (which SQLModel does not declare to type checkers)."""
     table = vars(model)["__table__"]
@@ -129,4 +154,5 @@ EVENTS = _table(EventRow)
 RESULTS = _table(ResultRow)
 CONVERSATIONS = _table(ConversationRow)
 CANNED = _table(CannedRow)
+OFFERS = _table(OfferRow)
 META = _table(Meta)

@@ -7,6 +7,7 @@ Every one of these goes through :func:`record`, which leads receive as ``presenc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from agent_desk.hub import handoffs, users
@@ -34,6 +35,17 @@ def record(tx: Tx, user_id: str, presence: str | None, chosen: bool) -> str:
     return presence
 
 
+def announce_in(tx: Tx, user_id: str, presence: str | None, then: Callable[[Tx], object] | None = None) -> None:
+    """Record a presence the hub observed (coming online, going offline) in ``tx``.
+
+    Args:
+        then: what else the change means, in the same transaction (routing by offers).
+    """
+    record(tx, user_id, presence, chosen=False)
+    if then is not None:
+        then(tx)
+
+
 def announce(store: Store, user_id: str, presence: str | None) -> Outcome:
     """Record a presence the hub observed (coming online, going offline) in a transaction.
 
@@ -44,7 +56,7 @@ def announce(store: Store, user_id: str, presence: str | None) -> Outcome:
     """
 
     def work(tx: Tx) -> dict[str, Any]:
-        record(tx, user_id, presence, chosen=False)
+        announce_in(tx, user_id, presence)
         return {}
 
     return store.write(work)

@@ -9,6 +9,7 @@ One asyncio loop owns every connection; all storage work runs on one storage thr
 - :mod:`~agent_desk.hub.subscribe`: a source's ``subscribe``, the same way;
 - :mod:`~agent_desk.hub.audience`: who receives which event;
 - :mod:`~agent_desk.hub.presence`: who is online, and ``presence.changed``;
+- :mod:`~agent_desk.hub.offer_clock`: under ``--routing offer``, when offers expire;
 - :mod:`~agent_desk.hub.connection` and :mod:`~agent_desk.hub.wire`: each connection and
   how frames are written to it.
 """
@@ -20,6 +21,7 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -33,6 +35,7 @@ from agent_desk.hub.connection import Conn
 from agent_desk.hub.dispatch import Dispatcher
 from agent_desk.hub.features import spoken
 from agent_desk.hub.handshake import Handshake, hello, request_path
+from agent_desk.hub.offer_clock import OfferAlarm
 from agent_desk.hub.presence import Online
 from agent_desk.hub.service import HubService
 from agent_desk.hub.store import Store, StoreUnavailable
@@ -45,6 +48,7 @@ from agent_desk.protocol import codes
 from agent_desk.protocol.codes import CloseCode
 from agent_desk.protocol.messages import encode
 from agent_desk.protocol.redact import redacted_logger
+from agent_desk.protocol.timefmt import format_time
 from agent_desk.triage import Triage, load_rules
 
 __all__ = ["Hub", "HubConfig", "serve_until_signalled"]
@@ -67,7 +71,7 @@ class Hub:
         self.store = Store(db.open_engine(config.data_dir, config.database_url), config.clock)
         rules = load_rules(config.triage_rules) if config.triage_rules else None
         self.triage = Triage(rules)
-        self.service = HubService(self.store, self.triage, config.sla_targets_s)
+        self.service = HubService(self.store, self.triage, config.sla_targets_s, config.routing, config.offer_timeout_s)
         self._server: Server | None = None
         self._conns: set[Conn] = set()
         self._audience = Audience()
@@ -85,6 +89,7 @@ class Hub:
             lambda: self.closing,
         )
         self.features = spoken(config)
+        self._alarm: OfferAlarm | None = None  # routing by offers: set in start()
         self._tasks: list[asyncio.Task[Any]] = []
         self.closing = False
         self.port = config.port
@@ -104,8 +109,13 @@ class Hub:
 
     async def start(self) -> int:
         """Open the store and listen; returns the bound port."""
-        self.worker = StorageWorker(self.store, asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        self.worker = StorageWorker(self.store, loop)
         await self._run(self.store.open)
+        if self.service.router is not None:
+            self._alarm = OfferAlarm(loop, self.cfg.clock, self._expire_offers)
+            self.service.router.notify = self._alarm.due
+        self._audience.deliver((await self._run(self.service.open_routing)).events)
         ssl_context = None
         if self.cfg.tls_cert:
             ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -136,6 +146,8 @@ class Hub:
         if self.closing:
             return
         self.closing = True
+        if self._alarm is not None:
+            self._alarm.stop()
         for task in self._tasks:
             task.cancel()
         if self._server is not None:
@@ -205,10 +217,24 @@ class Hub:
         await self._announce(user_id, None)
 
     async def _announce(self, user_id: str, status: str | None) -> None:
-        """Record a presence the hub observed and send ``presence.changed`` to leads."""
+        """Record a presence the hub observed and send ``presence.changed`` to leads (and what
+        routing by offers made of it to those who see the handoffs)."""
         try:
-            outcome = await self._run(presence.announce, self.store, user_id, status)
+            outcome = await self._run(self.service.announce, user_id, status)
         except StoreUnavailable:
+            return
+        self._audience.deliver(outcome.events)
+
+    async def _expire_offers(self) -> None:
+        """Routing by offers: move on the offers whose time is up."""
+        if self.closing:
+            return
+        try:
+            outcome = await self._run(self.service.expire_offers)
+        except StoreUnavailable:
+            log.warning("could not move expired offers on; will try again")
+            if self._alarm is not None:
+                self._alarm.due(format_time(self.cfg.clock() + timedelta(seconds=1)))
             return
         self._audience.deliver(outcome.events)
 

@@ -5,7 +5,9 @@ result, runs the request's handler in a savepoint, and stores the result in the 
 transaction, so many requests' work can share one commit (see :meth:`Store.write_batch`).
 The handlers live with their requests: :mod:`~agent_desk.hub.agent_requests`,
 :mod:`~agent_desk.hub.source_requests`, :mod:`~agent_desk.hub.talk_requests`,
-:mod:`~agent_desk.hub.canned`, :mod:`~agent_desk.hub.presence`, :mod:`~agent_desk.hub.metrics`.
+:mod:`~agent_desk.hub.canned`, :mod:`~agent_desk.hub.presence`, :mod:`~agent_desk.hub.metrics`,
+and ``decline`` :mod:`~agent_desk.hub.offers`. Under ``--routing offer`` every change is also
+followed by routing (:class:`~agent_desk.hub.offers.Router`) in its own transaction.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
-from agent_desk.hub import agent_requests, canned, presence, results, source_requests, talk_requests
+from agent_desk.hub import agent_requests, canned, offers, presence, results, source_requests, talk_requests
 from agent_desk.hub.metrics import metrics_result
+from agent_desk.hub.offers import Router
 from agent_desk.hub.source_requests import SourceRequests
-from agent_desk.hub.store import Store, Tx
+from agent_desk.hub.store import Outcome, Store, StoreUnavailable, Tx
 from agent_desk.hub.triage_sessions import TriageSessions
 from agent_desk.hub.users import User
 from agent_desk.protocol import messages as m
-from agent_desk.protocol.codes import DEFAULT_SLA_TARGETS_S, STORED_REQUESTS, Code
+from agent_desk.protocol.codes import DEFAULT_OFFER_TIMEOUT_S, DEFAULT_SLA_TARGETS_S, STORED_REQUESTS, Code, Routing
 from agent_desk.protocol.frames import RequestError
 from agent_desk.protocol.messages import result_error, result_ok
 from agent_desk.protocol.timefmt import format_time, utc_now
@@ -62,11 +65,15 @@ class HubService:
         store: Store,
         triage: Triage,
         sla_targets_s: Mapping[int, int] | None = None,
+        routing: str = Routing.PULL.value,
+        offer_timeout_s: float = DEFAULT_OFFER_TIMEOUT_S,
     ) -> None:
         self.store = store
         self.triage = triage
         self.sla_targets_s = dict(sla_targets_s or DEFAULT_SLA_TARGETS_S)
         self.sessions = TriageSessions(triage)
+        #: Routing by offers (``--routing offer``); None under pull routing.
+        self.router = Router(offer_timeout_s, store.clock) if routing == Routing.OFFER else None
         sources = SourceRequests(self.sessions)
         self._handlers: dict[str, Handler] = {
             "claim": agent_requests.claim,
@@ -83,6 +90,61 @@ class HubService:
             "canned_save": canned.save,
             "canned_delete": canned.remove,
         }
+        if self.router is not None:
+            self._handlers["decline"] = self.router.decline
+
+    # -- routing by offers -------------------------------------------------------------------
+
+    def _follow(self, tx: Tx, data: dict[str, Any]) -> dict[str, Any]:
+        """Route after a change in its transaction; a handoff in ``data`` that routing changed
+        is given as it now stands."""
+        assert self.router is not None
+        changed = self.router.follow(tx)
+        handoff = data.get("handoff")
+        if isinstance(handoff, dict) and handoff.get("id") in changed:
+            return {**data, "handoff": changed[handoff["id"]]}
+        return data
+
+    def _routed(self, work: Callable[[Tx], None]) -> Outcome:
+        """Run routing work in a transaction of its own. Runs on the storage thread.
+
+        Raises:
+            StoreUnavailable: storage failed; nothing changed.
+        """
+
+        def run(tx: Tx) -> dict[str, Any]:
+            work(tx)
+            return {}
+
+        try:
+            return self.store.write(run)
+        except StoreUnavailable:
+            if self.router is not None:
+                self.router.invalidate()
+            raise
+
+    def announce(self, user_id: str, status: str | None) -> Outcome:
+        """Record a presence the hub observed (a user's first connection resumed, its last one
+        closed), and route after it. Runs on the storage thread.
+
+        Raises:
+            StoreUnavailable: storage failed.
+        """
+        router = self.router
+        if router is None:
+            return presence.announce(self.store, user_id, status)
+        return self._routed(lambda tx: presence.announce_in(tx, user_id, status, router.follow))
+
+    def open_routing(self) -> Outcome:
+        """At start: move on the offers that expired while the hub was down (or, under pull
+        routing, withdraw any offer a store still holds). Runs on the storage thread."""
+        router = self.router
+        return self._routed(router.expire if router is not None else offers.withdraw_all)
+
+    def expire_offers(self) -> Outcome:
+        """Move on the offers whose time is up. Runs on the storage thread."""
+        assert self.router is not None
+        return self._routed(self.router.expire)
 
     def read_request(self, user: User, request: m.Request) -> dict[str, Any]:
         """The result of a request that changes nothing (``metrics``, ``status``, ``canned_list``).
@@ -111,12 +173,18 @@ class HubService:
         if request.type not in STORED_REQUESTS:
             return None
         digest = results.request_hash(body)
-        handler = self._handlers[request.type]
+        handler = self._handlers.get(request.type)
+        if handler is None:
+            return None
         session_key = (user.id, request.conversation.id) if isinstance(request, m.Observe | m.Escalate) else None
+        router = self.router
+        followed = False
 
-        def abort() -> None:  # the conversation's triage state may be ahead of the store
+        def abort() -> None:  # the triage and routing state in memory may be ahead of the store
             if session_key is not None:
                 self.sessions.forget(session_key)
+            if followed and router is not None:
+                router.invalidate()
 
         def work(tx: Tx) -> dict[str, Any]:
             stored = results.load(tx.conn, user.id, request.id)
@@ -127,9 +195,14 @@ class HubService:
                     )
                 answered: dict[str, Any] = json.loads(stored[1])
                 return answered
+            nonlocal followed
             try:
                 with tx.attempt():
-                    result = result_ok(request.id, handler(tx, user, request))
+                    data = handler(tx, user, request)
+                    if router is not None:
+                        followed = True
+                        data = self._follow(tx, data)
+                    result = result_ok(request.id, data)
             except RequestError as error:
                 abort()
                 result = result_error(request.id, error.code, error.message, error.data)

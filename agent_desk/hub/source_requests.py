@@ -280,6 +280,7 @@ class SourceRequests:
             ],
             "transcript": transcript,
             "outcome": None,
+            "offer": None,
         }
         handoffs.insert(tx.conn, handoff)
         tx.emit(EventKind.HANDOFF_CREATED, handoff, None, handoff)

@@ -11,6 +11,7 @@ stored, and the SQL for it, lives in one module per table: :mod:`~agent_desk.hub
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,8 +26,9 @@ from sqlmodel import SQLModel
 from agent_desk.hub import events, users
 from agent_desk.hub.auth import hash_token, new_token
 from agent_desk.hub.events import Event
-from agent_desk.hub.models import META, SCHEMA_VERSION
+from agent_desk.hub.models import HANDOFFS, META, SCHEMA_VERSION
 from agent_desk.hub.users import User
+from agent_desk.protocol.codes import DEFAULT_CAPACITY
 from agent_desk.protocol.timefmt import format_time, utc_now
 
 log = logging.getLogger(__name__)
@@ -126,6 +128,46 @@ def _add_event_audiences(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX ix_events_source ON events (source)"))
 
 
+def _add_offer_routing(conn: Connection) -> None:
+    """Schema 3 -> 4: routing by offers.
+
+    Users gain a capacity (3) and when they last claimed or resolved; handoffs gain the ranking's
+    columns, their offer's (every handoff now carries ``offer``, null until one is made) and
+    their round state. (The offers' table is new, so opening the store creates it.) A column or
+    index that is there already is left as it is.
+    """
+    schema = inspect(conn)
+    user_columns = {column["name"] for column in schema.get_columns("users")}
+    if "capacity" not in user_columns:
+        conn.execute(text("ALTER TABLE users ADD COLUMN capacity INTEGER NOT NULL DEFAULT 3"))
+    if "last_active_at" not in user_columns:
+        conn.execute(text("ALTER TABLE users ADD COLUMN last_active_at VARCHAR"))
+    handoff_columns = {column["name"] for column in schema.get_columns("handoffs")}
+    for name, kind in (
+        ("priority", "INTEGER NOT NULL DEFAULT 4"),
+        ("tier", "TEXT NOT NULL DEFAULT 'standard'"),
+        ("offer_to", "VARCHAR"),
+        ("offer_expires_at", "VARCHAR"),
+        ("routing", "TEXT NOT NULL DEFAULT '{}'"),
+    ):
+        if name not in handoff_columns:
+            conn.execute(text(f"ALTER TABLE handoffs ADD COLUMN {name} {kind}"))
+    if "ix_handoffs_offer_expires_at" not in {index["name"] for index in schema.get_indexes("handoffs")}:
+        conn.execute(text("CREATE INDEX ix_handoffs_offer_expires_at ON handoffs (offer_expires_at)"))
+    for row in conn.execute(select(HANDOFFS.c.id, HANDOFFS.c.data)).all():
+        handoff = json.loads(row.data)
+        handoff.setdefault("offer", None)
+        conn.execute(
+            update(HANDOFFS)
+            .where(HANDOFFS.c.id == row.id)
+            .values(
+                data=json.dumps(handoff, ensure_ascii=False, separators=(",", ":")),
+                priority=int(handoff.get("priority", 4)),
+                tier=str(handoff.get("tier", "standard")),
+            )
+        )
+
+
 class Store:
     """The hub's storage. Not thread-safe: one thread uses it.
 
@@ -174,7 +216,11 @@ class Store:
     def _migrate(self, conn: Connection, version: int) -> None:
         """Bring an older schema up to date, one version at a time."""
         # version -> the step to the next
-        migrations: dict[int, Any] = {1: _add_conversation_overrides, 2: _add_event_audiences}
+        migrations: dict[int, Any] = {
+            1: _add_conversation_overrides,
+            2: _add_event_audiences,
+            3: _add_offer_routing,
+        }
         while version < SCHEMA_VERSION:
             migrations[version](conn)
             version += 1
@@ -263,15 +309,25 @@ class Store:
 
     # -- administration (``agent-desk hub user ...``, ``hub restore``) ---------------------
 
-    def add_user(self, name: str, role: str, queues: Sequence[str] = (), languages: Sequence[str] = ()) -> str:
+    def add_user(
+        self,
+        name: str,
+        role: str,
+        queues: Sequence[str] = (),
+        languages: Sequence[str] = (),
+        capacity: int = DEFAULT_CAPACITY,
+    ) -> str:
         """Create a user (or give a revoked one a new token); returns the token, shown once.
+
+        ``capacity``: the handoffs an agent holds at once, claimed plus offered (routing by
+        offers).
 
         Raises:
             ValueError: the user exists and is not revoked.
         """
         token = new_token()
         with self.engine.begin() as conn:
-            users.add(conn, name, role, queues, languages, hash_token(token), format_time(utc_now()))
+            users.add(conn, name, role, queues, languages, hash_token(token), format_time(utc_now()), capacity)
         return token
 
     def revoke_user(self, name: str) -> bool:

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from agent_desk.hub.models import USERS
+from agent_desk.protocol.codes import DEFAULT_CAPACITY
 from agent_desk.protocol.visibility import Viewer
 
 
@@ -27,6 +28,8 @@ class User:
     presence: str = "available"
     revoked: bool = False
     created_at: str = ""
+    capacity: int = DEFAULT_CAPACITY
+    last_active_at: str | None = None
 
     @property
     def viewer(self) -> Viewer:
@@ -55,6 +58,8 @@ class User:
             presence=row.presence,
             revoked=bool(row.revoked),
             created_at=row.created_at,
+            capacity=int(row.capacity),
+            last_active_at=row.last_active_at,
         )
 
 
@@ -66,6 +71,7 @@ def add(
     languages: Sequence[str],
     token_hash: str,
     created_at: str,
+    capacity: int = DEFAULT_CAPACITY,
 ) -> None:
     """Create a user, or give a revoked one a new token.
 
@@ -81,6 +87,7 @@ def add(
         "revoked": False,
         "presence": "available",
         "created_at": created_at,
+        "capacity": capacity,
     }
     existing = conn.execute(select(USERS).where(USERS.c.id == name)).first()
     if existing is not None and not existing.revoked:
@@ -126,6 +133,14 @@ def revoked_among(conn: Connection, ids: Iterable[str]) -> set[str]:
 def set_presence(conn: Connection, user_id: str, presence: str) -> None:
     """Remember the presence a user chose (restored when it comes back online)."""
     conn.execute(update(USERS).where(USERS.c.id == user_id).values(presence=presence))
+
+
+SET_LAST_ACTIVE = update(USERS).where(USERS.c.id == bindparam("user_id")).values(last_active_at=bindparam("at"))
+
+
+def set_last_active(conn: Connection, user_id: str, at: str) -> None:
+    """Remember when a user last claimed or resolved a handoff (routing by offers)."""
+    conn.execute(SET_LAST_ACTIVE, {"user_id": user_id, "at": at})
 
 
 def queues_in_use(conn: Connection) -> set[str]:

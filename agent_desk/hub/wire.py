@@ -48,20 +48,29 @@ def wire_frame(text: str) -> bytes:
 
 
 class Turn:
-    """Flushes every connection with queued frames once, at the end of the current loop turn."""
+    """Flushes every connection with queued frames once, at the end of the current loop turn.
+
+    Connections marked ``first`` (the agent a handoff was just offered to) are written before
+    the others.
+    """
 
     def __init__(self) -> None:
         self._dirty: list[Outgoing] = []
+        self._first: list[Outgoing] = []
 
-    def mark(self, out: Outgoing) -> None:
+    def mark(self, out: Outgoing, first: bool = False) -> None:
         """``out`` has frames queued; flush it at the end of this loop turn."""
-        if not self._dirty:
+        if not self._dirty and not self._first:
             asyncio.get_running_loop().call_soon(self.flush)
-        self._dirty.append(out)
+        (self._first if first else self._dirty).append(out)
 
     def flush(self) -> None:
-        """Write what every marked connection has queued."""
+        """Write what every marked connection has queued (a connection marked twice is written
+        once: the second time it has nothing left)."""
+        first, self._first = self._first, []
         dirty, self._dirty = self._dirty, []
+        for out in first:
+            out.flush()
         for out in dirty:
             out.flush()
 
@@ -88,15 +97,18 @@ class Outgoing:
         self.too_slow = too_slow
         self.backlog_limit = backlog_limit
         self._frames: list[bytes] = []
+        self._first = False  # marked to be written first in this loop turn
 
     def send(self, text: str) -> None:
         """Queue a text frame; it is written with the rest of this loop turn's."""
         self.push(wire_frame(text))
 
-    def push(self, frame: bytes) -> None:
-        """Queue a frame already serialised by :func:`wire_frame` (shared by its audience)."""
-        if not self._frames:
-            self.turn.mark(self)
+    def push(self, frame: bytes, first: bool = False) -> None:
+        """Queue a frame already serialised by :func:`wire_frame` (shared by its audience);
+        ``first``: write this connection before the others of the loop turn."""
+        if not self._frames or (first and not self._first):
+            self.turn.mark(self, first)
+            self._first = self._first or first
         self._frames.append(frame)
 
     def flush(self) -> None:
@@ -105,6 +117,7 @@ class Outgoing:
             return
         data = b"".join(self._frames) if len(self._frames) > 1 else self._frames[0]
         self._frames.clear()
+        self._first = False
         transport = self.ws.transport
         if self.ws.protocol.state is not State.OPEN or transport is None or transport.is_closing():
             return

@@ -41,6 +41,10 @@ DEFAULT_SLA_TARGETS_S: dict[int, int] = {1: 60, 2: 180, 3: 600, 4: 1800}
 BACKOFF_MIN_S, BACKOFF_MAX_S = 0.5, 1.5
 BACKOFF_CAP_S = 30.0
 BACKOFF_RESET_AFTER_S = 30.0
+#: Routing by offers: how long an offer waits for its agent (seconds), and how many handoffs an
+#: agent holds at once (claimed ones plus offers pending to it) unless told otherwise.
+DEFAULT_OFFER_TIMEOUT_S = 30.0
+DEFAULT_CAPACITY = 3
 
 
 class Code(StrEnum):
@@ -147,6 +151,15 @@ class Feature(StrEnum):
     BOT_CSAT = "bot_csat"
 
 
+class Routing(StrEnum):
+    """How a hub brings waiting handoffs to agents (``hub serve --routing``)."""
+
+    #: Agents pick handoffs from their queues.
+    PULL = "pull"
+    #: The hub also offers each waiting handoff to one agent at a time (addition ``offers``).
+    OFFER = "offer"
+
+
 class MessageRole(StrEnum):
     """Who wrote a transcript message."""
 
@@ -174,6 +187,7 @@ STORED_REQUESTS = frozenset(
         "canned_save",
         "canned_delete",
         "delivered",
+        "decline",
     }
 )
 AGENT_REQUESTS = frozenset(
@@ -192,4 +206,6 @@ AGENT_REQUESTS = frozenset(
         "canned_delete",
     }
 )
+#: Agent requests a hub served with ``--routing offer`` also takes.
+OFFER_REQUESTS = frozenset({"decline"})
 SOURCE_REQUESTS = frozenset({"escalate", "observe", "end", "status", "subscribe", "delivered"})

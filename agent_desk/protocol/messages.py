@@ -273,6 +273,13 @@ class Delivered(Request):
     index: Annotated[StrictInt, Field(ge=0)]
 
 
+class Decline(Request):
+    """The agent a handoff is offered to refuses the offer (routing by offers)."""
+
+    type: Literal["decline"] = "decline"
+    handoff_id: Name
+
+
 REQUEST_MODELS: dict[str, type[Request]] = {
     "resume": Resume,
     "claim": Claim,
@@ -292,6 +299,7 @@ REQUEST_MODELS: dict[str, type[Request]] = {
     "canned_delete": CannedDelete,
     "subscribe": Subscribe,
     "delivered": Delivered,
+    "decline": Decline,
 }
 
 
@@ -345,6 +353,7 @@ __all__ = [
     "Claim",
     "ConversationStatus",
     "Customer",
+    "Decline",
     "Delivered",
     "End",
     "Escalate",

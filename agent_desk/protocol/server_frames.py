@@ -86,6 +86,14 @@ class Sentiment(Wire):
     trend: float
 
 
+class HandoffOffer(Wire):
+    """A waiting handoff offered to one agent (routing by offers), until ``expires_at``."""
+
+    to: StrictStr
+    expires_at: Time
+    round: Annotated[StrictInt, Field(ge=1)]
+
+
 class Handoff(Wire):
     """A handoff as the hub sends it (PROTOCOL.md, "The handoff")."""
 
@@ -112,6 +120,8 @@ class Handoff(Wire):
     attempts: tuple[HandoffAttempt, ...] = ()
     transcript: tuple[TranscriptMessage, ...] = ()
     outcome: RecordedOutcome | None = None
+    #: The agent it is offered to now (routing by offers); null under pull routing.
+    offer: HandoffOffer | None = None
 
 
 # -- frames ----------------------------------------------------------------------------------

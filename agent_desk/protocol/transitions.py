@@ -44,14 +44,22 @@ class Refusal:
 # -- effects ---------------------------------------------------------------------------------
 
 
+def _no_offer(handoff: Mapping[str, Any]) -> dict[str, Any]:
+    """An offer of the handoff to one agent (routing by offers) ends when its holder changes."""
+    return {"offer": None} if "offer" in handoff else {}
+
+
 def claimed(handoff: Mapping[str, Any], assignee: str, at: str) -> dict[str, Any]:
-    """The handoff held by ``assignee`` from ``at`` (a claim, or a reassign to a person)."""
-    return {**handoff, "status": Status.CLAIMED.value, "assignee": assignee, "claimed_at": at}
+    """The handoff held by ``assignee`` from ``at`` (a claim, or a reassign to a person).
+
+    A pending offer is withdrawn, whoever claims it.
+    """
+    return {**handoff, "status": Status.CLAIMED.value, "assignee": assignee, "claimed_at": at, **_no_offer(handoff)}
 
 
 def released(handoff: Mapping[str, Any]) -> dict[str, Any]:
-    """The handoff back in its queue, held by nobody."""
-    return {**handoff, "status": Status.WAITING.value, "assignee": None, "claimed_at": None}
+    """The handoff back in its queue, held by nobody (and offered to nobody yet)."""
+    return {**handoff, "status": Status.WAITING.value, "assignee": None, "claimed_at": None, **_no_offer(handoff)}
 
 
 def resolved(handoff: Mapping[str, Any], outcome: Mapping[str, Any], by: str, at: str) -> dict[str, Any]:
