@@ -37,7 +37,7 @@ class User:
         return Viewer.of(self.id, self.role, self.queues, self.languages)
 
     def to_wire(self) -> dict[str, Any]:
-        """The user as ``hello`` describes it."""
+        """The user as ``hello`` describes it (``capacity`` too: an agent's desk shows its load)."""
         return {
             "id": self.id,
             "name": self.id,
@@ -45,6 +45,7 @@ class User:
             "queues": list(self.queues),
             "languages": list(self.languages),
             "presence": self.presence,
+            "capacity": self.capacity,
         }
 
     @classmethod
