@@ -133,7 +133,8 @@ class DeltaBuilder:
         self.reset = True
 
     def build(self, shown: Callable[[Mapping[str, Any]], Handoff]) -> HandoffDelta | None:
-        """The delta, each handoff passed through ``shown`` (which adds its sync state)."""
+        """The delta, each handoff passed through ``shown`` once: it adds the sync state and
+        makes the dict the typed view the desktop works with (``Cache._shown``)."""
         if not self.items and not self.reset:
             return None
         upserts = tuple(shown(h) for h in self.items.values() if h is not None)

@@ -19,7 +19,6 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, NoReturn, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, select
@@ -32,6 +31,7 @@ from agent_desk.client.cache_apply import BatchApplier
 from agent_desk.client.cache_models import DRAFTS, META
 from agent_desk.client.commit_thread import StagedBatch
 from agent_desk.client.handoff_store import HandoffStore, handoff_row
+from agent_desk.client.handoff_view import HandoffView
 from agent_desk.client.outbox import NotHeld, OutboxEntry, check_handoff_size, replay
 from agent_desk.client.outbox_store import OutboxStore
 from agent_desk.client.surface import AttentionItem, Handoff, Notice, SyncState
@@ -141,7 +141,11 @@ class Cache:
         return self._outbox.sync_state(handoff_id)
 
     def _shown(self, handoff: Mapping[str, Any]) -> Handoff:
-        """``handoff`` as the person sees it: with its sync state, read-only."""
+        """``handoff`` as the person sees it: with its sync state, typed and read-only.
+
+        The one place a handoff dict becomes a :class:`HandoffView` (the copy adds ``_sync``
+        and is never changed again; the view itself copies and checks nothing).
+        """
         handoff_id = handoff["id"]
         if self._outbox.lanes.get(handoff_id):
             sync = _PENDING
@@ -149,7 +153,7 @@ class Cache:
             sync = _ATTENTION
         else:
             sync = _SYNCED
-        return MappingProxyType({**handoff, "_sync": sync})
+        return HandoffView({**handoff, "_sync": sync})
 
     def held(self) -> list[Handoff]:
         """Every handoff held, as the person sees it, in rank order."""

@@ -56,6 +56,8 @@ from agent_desk.client.surface import (
     Handoff,
     HandoffDelta,
     Link,
+    Notice,
+    NoticeKind,
     Why,
 )
 from agent_desk.client.tokens import TokenStore, normalise_hub_url
@@ -342,6 +344,19 @@ class Engine:
             RequestRefused: the text is empty or over 10,000 characters.
         """
         return self._record("note", handoff_id=handoff_id, text=text)
+
+    def decline(self, handoff_id: str) -> str:
+        """Refuse an offer (routing by offers), so the hub offers it to the next agent; online only."""
+        request_id = uuid.uuid4().hex
+        frame = {"type": "decline", "id": request_id, "handoff_id": handoff_id}
+        reports = self._reports
+
+        def answer(data: Mapping[str, Any] | None, error: str | None) -> None:
+            if data is None:
+                reports.emit("on_notice", Notice(NoticeKind.OFFER_NOT_DECLINED, handoff_id=handoff_id, detail=error))
+
+        self._post(lambda desk: desk.queries.ask(frame, answer))
+        return request_id
 
     def save_draft(self, handoff_id: str, kind: str, text: str) -> None:
         """Keep what the person is typing to a handoff (empty: forget it), across restarts."""

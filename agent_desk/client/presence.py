@@ -27,7 +27,13 @@ def user_info(data: Mapping[str, Any]) -> UserInfo:
         languages=tuple(str(lang) for lang in data.get("languages") or ()),
         presence=str(data.get("presence", "available")),
         active=int(data.get("active", 0) or 0),
+        capacity=_count(data.get("capacity")),
     )
+
+
+def _count(value: Any) -> int | None:
+    """A non-negative whole number the hub gave, or None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 class Presence:

@@ -2,9 +2,9 @@
 
 The engine (``agent_desk.client.engine.Engine``) runs on its own asyncio loop in a worker
 thread. It reports to one :class:`EngineListener`, always calling it from the engine thread
-with immutable values; the Qt bridge turns each call into a queued signal. The GUI calls the
-engine's command methods from its own thread; they only schedule work on the engine loop and
-return at once (never blocking on network or disk).
+with immutable values (handoffs as :class:`HandoffView`); the Qt bridge turns each call into a
+queued signal. The GUI calls the engine's command methods from its own thread; they only
+schedule work on the engine loop and return at once (never blocking on network or disk).
 """
 
 from __future__ import annotations
@@ -14,9 +14,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-#: A handoff exactly as the protocol describes it (see docs/protocol.md, "The handoff"),
-#: plus the local key ``"_sync"`` holding a :class:`SyncState` value. Treat as read-only.
-Handoff = Mapping[str, Any]
+from agent_desk.client.handoff_view import HandoffView
+from agent_desk.client.handoff_view import SyncState as SyncState  # defined with the view; named here
+
+#: A handoff as the protocol describes it (see docs/protocol.md, "The handoff"), plus the local
+#: key ``"_sync"`` (its :class:`SyncState`): typed and read-only, made once when the engine
+#: reports it. See :mod:`agent_desk.client.handoff_view`.
+Handoff = HandoffView
 
 
 class Link(StrEnum):
@@ -26,14 +30,6 @@ class Link(StrEnum):
     ONLINE = "online"  # resumed and synced
     RECONNECTING = "reconnecting"  # waiting ``retry_in_s`` before the next attempt
     OFFLINE = "offline"  # stopped: signed out, token revoked (4004), protocol too old (4010)
-
-
-class SyncState(StrEnum):
-    """What the person recorded on an item, as far as the hub knows."""
-
-    SYNCED = "synced"
-    PENDING = "pending"  # in the outbox, not yet confirmed by the hub
-    ATTENTION = "needs_attention"  # the hub refused it finally; see AttentionItem
 
 
 class Why(StrEnum):
@@ -114,6 +110,7 @@ class UserInfo:
     languages: tuple[str, ...] = ()
     presence: str = "available"
     active: int = 0
+    capacity: int | None = None  # handoffs held at once, claimed plus offered (None: not told)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +189,7 @@ class NoticeKind(StrEnum):
     CACHE_NEWER = "cache_newer"  # a newer release's cache set aside (path; detail: its schema; count: kept)
     CACHE_IN_MEMORY = "cache_in_memory"  # the cache file cannot be used (path; detail: why): memory only
     SAVED_REPLY_NOT_CHANGED = "saved_reply_not_changed"  # action: save or delete; detail: the hub's words
+    OFFER_NOT_DECLINED = "offer_not_declined"  # handoff_id; detail: the hub's words (or why it could not ask)
 
 
 @dataclass(frozen=True, slots=True)

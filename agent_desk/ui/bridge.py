@@ -66,6 +66,7 @@ class EngineCommands(Protocol):
     def save_draft(self, handoff_id: str, kind: str, text: str) -> Any: ...
     def save_canned(self, title: str, text: str, queues: tuple[str, ...] = (), reply_id: str | None = None) -> Any: ...
     def delete_canned(self, reply_id: str) -> Any: ...
+    def decline(self, handoff_id: str) -> Any: ...
     def dismiss_attention(self, request_id: str) -> Any: ...
     def retry_attention(self, request_id: str) -> Any: ...
     def reconnect_now(self) -> Any: ...
@@ -86,10 +87,9 @@ def merge_deltas(deltas: Sequence[HandoffDelta]) -> HandoffDelta:
             reset = True
             state = {}
         for handoff in delta.upserts:
-            handoff_id = handoff.get("id")
-            if isinstance(handoff_id, str):
-                state.pop(handoff_id, None)  # keep arrival order for the latest value
-                state[handoff_id] = handoff
+            handoff_id = handoff.id
+            state.pop(handoff_id, None)  # keep arrival order for the latest value
+            state[handoff_id] = handoff
         for handoff_id in delta.removed:
             if reset and handoff_id not in state:
                 continue
@@ -386,6 +386,10 @@ class Bridge(QObject, _Reports):
 
     def delete_canned(self, reply_id: str) -> Any:
         return self._call("delete_canned", reply_id)
+
+    def decline(self, handoff_id: str) -> Any:
+        """Refuse an offer; the hub offers the handoff to the next agent."""
+        return self._call("decline", handoff_id)
 
     def dismiss_attention(self, request_id: str) -> Any:
         return self._call("dismiss_attention", request_id)

@@ -7,50 +7,55 @@ a badge holds its number or word, and every mark has a tooltip.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from PySide6.QtCore import QCoreApplication, QPoint, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPolygonF
 
+from agent_desk.client.handoff_view import MessageView, ReasonView
+from agent_desk.client.surface import Handoff
 from agent_desk.ui import labels
-from agent_desk.ui.text import one_line, safe_text, sentiment_of, sentiment_word
+from agent_desk.ui.text import one_line, safe_text, sentiment_word
 from agent_desk.ui.theme import ThemeManager
 
 
-def reason_tooltip(reason: Mapping[str, Any], handoff: Mapping[str, Any]) -> str:
+def reason_tooltip(reason: ReasonView, handoff: Handoff) -> str:
     """Plain text explaining one trigger, quoting its evidence (the message and the score)."""
-    lines = [labels.trigger_label(str(reason.get("trigger", ""))).capitalize()]
-    detail = safe_text(reason.get("detail"), 400).strip()
+    trigger = reason.trigger
+    lines = [labels.trigger_label(trigger).capitalize()]
+    detail = safe_text(reason.detail, 400).strip()
     if detail:
         lines.append(detail)
-    score = reason.get("score")
-    trigger = reason.get("trigger")
-    if isinstance(score, int | float) and not isinstance(score, bool):
+    score = reason.score
+    if score is not None:
         if trigger == "negative_sentiment":
             lines.append(QCoreApplication.translate("Marks", "Sentiment %1").replace("%1", f"{score:+.2f}"))
         elif trigger != "repeated_failure" and 0 <= score <= 1:  # the model's probability
             lines.append(QCoreApplication.translate("Marks", "Confidence %1%").replace("%1", f"{score * 100:.0f}"))
-    index = reason.get("message_index")
-    transcript = handoff.get("transcript")
-    if isinstance(index, int) and isinstance(transcript, list | tuple) and 0 <= index < len(transcript):
-        message = transcript[index]
-        if isinstance(message, Mapping):
-            quote = one_line(message.get("text"), 240)
-            role = labels.role_label(str(message.get("role", "")))
-            lines.append(f"{role}: “{quote}”")
+    message = quoted_message(reason, handoff)
+    if message is not None:
+        quote = one_line(message.text, 240)
+        lines.append(f"{labels.role_label(message.role)}: “{quote}”")
     return "\n".join(lines)
 
 
-def sentiment_tooltip(handoff: Mapping[str, Any]) -> str:
-    value = sentiment_of(handoff)
+def quoted_message(reason: ReasonView, handoff: Handoff) -> MessageView | None:
+    """The transcript message a reason points at (its ``message_index``), when there is one."""
+    index = reason.message_index
+    if index is None:
+        return None
+    transcript = handoff.transcript
+    if index < len(transcript) and transcript[index].index == index:  # the usual case: in its place
+        return transcript[index]
+    return next((m for m in transcript if m.index == index), None)
+
+
+def sentiment_tooltip(handoff: Handoff) -> str:
+    value = handoff.sentiment
     if value is None:
         return QCoreApplication.translate("Marks", "Sentiment not known")
     word = labels.sentiment_label(sentiment_word(value))
     text = QCoreApplication.translate("Marks", "Sentiment %1 (%2)").replace("%1", f"{value:+.2f}").replace("%2", word)
-    sentiment = handoff.get("sentiment")
-    trend = sentiment.get("trend") if isinstance(sentiment, Mapping) else None
-    if isinstance(trend, int | float) and not isinstance(trend, bool) and abs(trend) >= 0.05:
+    trend = handoff.sentiment_trend
+    if trend is not None and abs(trend) >= 0.05:
         text += "\n" + (
             QCoreApplication.translate("Marks", "getting worse")
             if trend < 0

@@ -9,27 +9,25 @@ the platform's beep (PySide6-Essentials ships no QtMultimedia), silent where the
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
 
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
-from agent_desk.client.surface import HandoffDelta
+from agent_desk.client.surface import Handoff, HandoffDelta
 from agent_desk.ui import labels
 from agent_desk.ui.icons import Icons
 from agent_desk.ui.settings import DeskSettings
-from agent_desk.ui.text import mapping_of, one_line
+from agent_desk.ui.text import one_line
 
 log = logging.getLogger(__name__)
 
 
-def is_urgent(handoff: Mapping[str, Any]) -> bool:
+def is_urgent(handoff: Handoff) -> bool:
     """Priority 1 or a VIP customer, still waiting."""
-    if handoff.get("status") != "waiting":
+    if handoff.status != "waiting":
         return False
-    return str(handoff.get("priority")) == "1" or handoff.get("tier") == "vip"
+    return handoff.priority == 1 or handoff.tier == "vip"
 
 
 class Notifier(QObject):
@@ -119,11 +117,11 @@ class Notifier(QObject):
     def on_handoffs(self, delta: HandoffDelta) -> None:
         """Remember what is known; alert once for urgent newcomers (never for a snapshot)."""
         if delta.reset:
-            self._seen = {str(h.get("id")) for h in delta.upserts}
+            self._seen = {h.id for h in delta.upserts}
             return
         urgent = []
         for handoff in delta.upserts:
-            handoff_id = str(handoff.get("id"))
+            handoff_id = handoff.id
             if handoff_id in self._seen:
                 continue
             self._seen.add(handoff_id)
@@ -132,23 +130,22 @@ class Notifier(QObject):
         if urgent:
             self.alert(urgent)
 
-    def alert(self, urgent: list[Mapping[str, Any]]) -> None:
+    def alert(self, urgent: list[Handoff]) -> None:
         if not self._settings.notify or self.presence == "busy":
             return
         first = urgent[0]
-        customer = mapping_of(first.get("customer"))
-        name = one_line(customer.get("name"), 80) or self.tr("A customer")
+        name = one_line(first.customer.name, 80) or self.tr("A customer")
         marks = []
-        if str(first.get("priority")) == "1":
+        if first.priority == 1:
             marks.append(self.tr("P1"))
-        if first.get("tier") == "vip":
+        if first.tier == "vip":
             marks.append(labels.tier_label("vip"))
         if len(urgent) == 1:
             title = f"{' · '.join(marks)} · {name}"
-            text = one_line(first.get("brief"), 200)
+            text = one_line(first.brief, 200)
         else:
             title = self.tr("%1 urgent handoffs").replace("%1", str(len(urgent)))
-            text = self.tr("First: %1, %2").replace("%1", name).replace("%2", one_line(first.get("brief"), 160))
+            text = self.tr("First: %1, %2").replace("%1", name).replace("%2", one_line(first.brief, 160))
         if self.tray is not None and QSystemTrayIcon.supportsMessages():
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
         else:

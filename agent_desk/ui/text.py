@@ -118,18 +118,11 @@ def format_seconds(value: Any) -> str:
 
 
 def mapping_of(value: Any) -> Mapping[str, Any]:
-    """``value`` if it is a mapping (a handoff's customer, a figure's feedback), else an empty one."""
+    """``value`` if it is a mapping (a figure's feedback), else an empty one.
+
+    Handoffs need none of this: they reach the desktop typed (``client.handoff_view``).
+    """
     return value if isinstance(value, Mapping) else {}
-
-
-def sentiment_of(handoff: Mapping[str, Any]) -> float | None:
-    """The handoff's compound sentiment (-1..1), or None."""
-    sentiment = handoff.get("sentiment")
-    if isinstance(sentiment, Mapping):
-        value = sentiment.get("compound")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return max(-1.0, min(1.0, float(value)))
-    return None
 
 
 def sentiment_word(value: float | None) -> str:

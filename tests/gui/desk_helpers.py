@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent_desk.client.surface import ConnectionStatus, HandoffDelta, Link, Session
+from agent_desk.client.surface import ConnectionStatus, Link, Session
 from agent_desk.ui.app import DeskApp
-from tests.gui.factories import FakeEngine, session
+from tests.gui.factories import FakeEngine, delta, session
 from tests.support.handoffs import BASE
 
 WAIT_MS = 5_000
@@ -38,7 +38,7 @@ class Desk:
 
     def handoffs(self, *items: dict[str, Any], reset: bool = False, removed: tuple[str, ...] = ()) -> None:
         with self.qtbot.waitSignal(self.app.bridge.handoffsChanged, timeout=WAIT_MS):
-            self.engine.report("on_handoffs", HandoffDelta(upserts=tuple(items), removed=removed, reset=reset))
+            self.engine.report("on_handoffs", delta(items, removed=removed, reset=reset))
 
     def online(self, pending: int = 0) -> None:
         self.status(ConnectionStatus(Link.ONLINE, pending=pending))

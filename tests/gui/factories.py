@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from agent_desk.client.handoff_view import HandoffView
 from agent_desk.client.surface import (
     AttentionItem,
     ConnectionStatus,
@@ -15,6 +16,18 @@ from agent_desk.client.surface import (
     Session,
     UserInfo,
 )
+
+
+def view(handoff: Mapping[str, Any]) -> HandoffView:
+    """``handoff`` as the engine reports it: wrapped once in a :class:`HandoffView`."""
+    return handoff if isinstance(handoff, HandoffView) else HandoffView(handoff)
+
+
+def delta(
+    upserts: Iterable[Mapping[str, Any]] = (), removed: tuple[str, ...] = (), reset: bool = False
+) -> HandoffDelta:
+    """A :class:`HandoffDelta` as the engine reports it: every handoff a :class:`HandoffView`."""
+    return HandoffDelta(upserts=tuple(view(h) for h in upserts), removed=removed, reset=reset)
 
 
 def session(
@@ -52,6 +65,8 @@ class FakeEngine:
         thread.join(5)
 
     def report(self, method: str, *args: Any) -> None:
+        """Call the listener from another thread; handoff dicts are wrapped as the engine does."""
+        args = tuple(delta(a.upserts, a.removed, a.reset) if isinstance(a, HandoffDelta) else a for a in args)
         self.from_worker(lambda: getattr(self.listener, method)(*args))
 
     def start(self, after: Any = None) -> None:
@@ -103,5 +118,7 @@ __all__ = [
     "HandoffDelta",
     "Link",
     "UserInfo",
+    "delta",
     "session",
+    "view",
 ]

@@ -13,7 +13,7 @@ from agent_desk.ui.bridge import Bridge, merge_deltas
 from agent_desk.ui.queue.model import QueueModel
 from agent_desk.ui.sync.notices import notice_words
 from agent_desk.ui.threads import WrongThread, ensure_gui_thread
-from tests.gui.factories import FakeEngine
+from tests.gui.factories import FakeEngine, delta
 from tests.support.handoffs import handoff
 
 WAIT_MS = 5_000
@@ -26,13 +26,11 @@ def on_gui_thread() -> bool:
 def test_merge_applies_in_order_and_a_reset_discards_what_came_before() -> None:
     a1, b1 = handoff(id="a"), handoff(id="b")
     a2 = {**a1, "version": 2}
-    merged = merge_deltas([HandoffDelta(upserts=(a1, b1)), HandoffDelta(upserts=(a2,), removed=("b",))])
+    merged = merge_deltas([delta(upserts=(a1, b1)), delta(upserts=(a2,), removed=("b",))])
     assert [h["version"] for h in merged.upserts] == [2] and merged.removed == ("b",) and not merged.reset
-    merged = merge_deltas(
-        [HandoffDelta(upserts=(a1,)), HandoffDelta(upserts=(b1,), reset=True), HandoffDelta(removed=("b",))]
-    )
+    merged = merge_deltas([delta(upserts=(a1,)), delta(upserts=(b1,), reset=True), delta(removed=("b",))])
     assert merged.reset and merged.upserts == () and merged.removed == ()
-    merged = merge_deltas([HandoffDelta(removed=("a",)), HandoffDelta(upserts=(a2,))])
+    merged = merge_deltas([delta(removed=("a",)), delta(upserts=(a2,))])
     assert merged.upserts == (a2,) and merged.removed == ()
 
 
@@ -45,7 +43,7 @@ def test_reports_from_the_engine_thread_arrive_on_the_gui_thread(
     with qtbot.waitSignal(bridge.statusChanged, timeout=WAIT_MS):
         fake_engine.report("on_status", ConnectionStatus(Link.ONLINE))
     with qtbot.waitSignal(bridge.handoffsChanged, timeout=WAIT_MS):
-        fake_engine.report("on_handoffs", HandoffDelta(upserts=(handoff(),)))
+        fake_engine.report("on_handoffs", delta(upserts=(handoff(),)))
     assert seen == [True, True]
 
 
@@ -55,7 +53,7 @@ def test_a_burst_of_deltas_becomes_one_update_per_frame(bridge: Bridge, qtbot: A
 
     def burst() -> None:
         for i in range(500):
-            bridge.on_handoffs(HandoffDelta(upserts=(handoff(id=f"h{i}"),)))
+            bridge.on_handoffs(delta(upserts=(handoff(id=f"h{i}"),)))
 
     thread = threading.Thread(target=burst)
     thread.start()
@@ -99,7 +97,7 @@ def test_gui_only_code_refuses_to_run_on_a_worker_thread(qapp: Any) -> None:
     errors: list[BaseException] = []
 
     def worker() -> None:
-        for call in (lambda: ensure_gui_thread("test"), lambda: model.apply(HandoffDelta(upserts=(handoff(),)))):
+        for call in (lambda: ensure_gui_thread("test"), lambda: model.apply(delta(upserts=(handoff(),)))):
             try:
                 call()
             except WrongThread as error:

@@ -10,6 +10,7 @@ from agent_desk.ui.metrics.panel import BreakdownModel
 from agent_desk.ui.shell.sidebar import NavItem, NavModel
 from agent_desk.ui.sync.attention import AttentionModel
 from agent_desk.ui.team.agents import AgentsModel
+from tests.gui.factories import view
 from tests.support.handoffs import handoff
 
 FIGURES = {
@@ -29,13 +30,12 @@ def test_transcript_model(qapp: Any, qtmodeltester: Any) -> None:
     model = TranscriptModel()
     qtmodeltester.check(model)
     h = handoff()
-    model.show(h["id"], h["transcript"])
+    model.show(h["id"], view(h).transcript)
     qtmodeltester.check(model)
-    model.show(
-        h["id"], [*h["transcript"], {"index": 2, "role": "agent", "text": "Hi, I am Ana", "at": "2026-11-20T10:01:00Z"}]
-    )
+    added = {"index": 2, "role": "agent", "text": "Hi, I am Ana", "at": "2026-11-20T10:01:00Z"}
+    model.show(h["id"], view({**h, "transcript": [*h["transcript"], added]}).transcript)
     assert model.rowCount() == 3
-    model.show(h["id"], h["transcript"][:1])
+    model.show(h["id"], view(h).transcript[:1])
     assert model.rowCount() == 1
     qtmodeltester.check(model)
 

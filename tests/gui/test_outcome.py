@@ -19,6 +19,7 @@ from agent_desk.ui.handoff.outcome import OutcomeCard, format_when
 from agent_desk.ui.handoff.resolve_dialog import ResolveDialog
 from agent_desk.ui.text import format_clock, parse_ts
 from tests.gui.conftest import ThreadedHub
+from tests.gui.factories import view
 from tests.support.handoffs import BASE, at, handoff
 
 WAIT_MS = 20_000
@@ -114,13 +115,13 @@ def test_someone_elses_outcome_names_them_and_long_notes_are_cut(qtbot: Any) -> 
     qtbot.addWidget(card)
     notes = "Called the customer back. " * 40
     outcome = {"resolution": "follow_up", "recorded_by": "ben", "recorded_at": at(90), "notes": notes}
-    card.show_handoff(handoff(status="resolved", resolved=600, outcome=outcome), me="ana")
+    card.show_handoff(view(handoff(status="resolved", resolved=600, outcome=outcome)), me="ana")
     lines = shown_lines(card)
     assert lines["result"] == "Needs follow-up"
     assert lines["recorded"] == f"by ben at {format_when(BASE.timestamp() + 90)}"
     assert len(lines["notes"]) == 400 and lines["notes"].endswith("…")
     assert "Called the customer back." in card.notes.toolTip()
-    card.show_handoff(handoff(status="claimed", assignee="ben"), me="ana")
+    card.show_handoff(view(handoff(status="claimed", assignee="ben")), me="ana")
     assert card.isHidden()
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from agent_desk.client.surface import HandoffDelta
 from agent_desk.ui.queue.filter import QueueFilter, View
 from agent_desk.ui.queue.model import QueueModel
+from tests.gui.factories import delta
 from tests.support.handoffs import BASE, handoff
 
 
@@ -17,7 +17,7 @@ def proxy(qapp: Any) -> QueueFilter:
     model = QueueModel(clock=lambda: BASE.timestamp() + 120, tick_ms=0)
     model.set_user("ana")
     model.apply(
-        HandoffDelta(
+        delta(
             upserts=(
                 handoff(id="w-billing-vip", queue="billing", tier="vip", priority=2, name="Dana Whitfield"),
                 handoff(
@@ -94,9 +94,7 @@ def test_search_matches_every_word_in_customer_brief_queue(proxy: QueueFilter, q
 
 def test_rows_changing_status_leave_and_join_views_live(proxy: QueueFilter) -> None:
     model = proxy.sourceModel()
-    model.apply(
-        HandoffDelta(upserts=({**model.handoff("w-orders"), "status": "claimed", "assignee": "ana", "version": 2},))
-    )
+    model.apply(delta(upserts=({**model.handoff("w-orders"), "status": "claimed", "assignee": "ana", "version": 2},)))
     assert shown(proxy) == ["w-tech", "w-billing-vip"]
     proxy.set_view(View.MINE)
     assert sorted(shown(proxy)) == ["mine", "w-orders"]

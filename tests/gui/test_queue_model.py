@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
-from agent_desk.client.surface import HandoffDelta
 from agent_desk.protocol.visibility import rank_key
 from agent_desk.ui.queue.model import QueueModel
 from agent_desk.ui.queue.rows import WAIT_ROLE, Column, Sla
+from tests.gui.factories import delta
 from tests.support.handoffs import BASE, handoff
 
 
@@ -70,7 +70,7 @@ def test_rows_follow_the_protocol_ranking_whatever_the_arrival_order(model: Queu
         for _ in range(300)
     ]
     for start in range(0, 300, 37):  # many deltas, each a mix
-        model.apply(HandoffDelta(upserts=tuple(items[start : start + 37])))
+        model.apply(delta(upserts=tuple(items[start : start + 37])))
     assert order(model) == [h["id"] for h in sorted(items, key=rank_key)]
     qtmodeltester.check(model)
 
@@ -80,33 +80,33 @@ def test_priority_then_tier_then_oldest(model: QueueModel) -> None:
     new_vip = handoff(id="b", priority=2, tier="vip", escalated=50)
     p1_free = handoff(id="c", priority=1, tier="free", escalated=80)
     older_vip = handoff(id="d", priority=2, tier="vip", escalated=10)
-    model.apply(HandoffDelta(upserts=(old_standard, new_vip, p1_free, older_vip)))
+    model.apply(delta(upserts=(old_standard, new_vip, p1_free, older_vip)))
     assert order(model) == ["c", "d", "b", "a"]
 
 
 def test_new_handoffs_are_inserted_never_reset(model: QueueModel) -> None:
-    model.apply(HandoffDelta(upserts=tuple(handoff(priority=3, escalated=i) for i in range(10))))
+    model.apply(delta(upserts=tuple(handoff(priority=3, escalated=i) for i in range(10))))
     recorder = Recorder(model)
-    model.apply(HandoffDelta(upserts=(handoff(id="urgent", priority=1, escalated=99),)))
+    model.apply(delta(upserts=(handoff(id="urgent", priority=1, escalated=99),)))
     assert recorder.kinds() == ["insert"]
     assert recorder.events[0][1] == (0, 0)
     assert order(model)[0] == "urgent"
 
 
 def test_a_burst_landing_together_is_one_insert_block(model: QueueModel) -> None:
-    model.apply(HandoffDelta(upserts=(handoff(priority=1, escalated=0), handoff(priority=4, escalated=0))))
+    model.apply(delta(upserts=(handoff(priority=1, escalated=0), handoff(priority=4, escalated=0))))
     recorder = Recorder(model)
-    model.apply(HandoffDelta(upserts=tuple(handoff(priority=2, escalated=i) for i in range(50))))
+    model.apply(delta(upserts=tuple(handoff(priority=2, escalated=i) for i in range(50))))
     assert recorder.kinds() == ["insert"]
     assert recorder.events[0][1] == (1, 50)
 
 
 def test_an_update_in_place_is_data_changed_for_that_row(model: QueueModel, qtmodeltester: Any) -> None:
     items = [handoff(id=f"h{i}", priority=3, escalated=i) for i in range(5)]
-    model.apply(HandoffDelta(upserts=tuple(items)))
+    model.apply(delta(upserts=tuple(items)))
     recorder = Recorder(model)
     claimed = {**items[2], "status": "claimed", "assignee": "ana", "version": 2}
-    model.apply(HandoffDelta(upserts=(claimed,)))
+    model.apply(delta(upserts=(claimed,)))
     assert recorder.kinds() == ["data"]
     assert recorder.events[0][1][:2] == (2, 2)
     assert model.handoff("h2")["status"] == "claimed"
@@ -115,36 +115,36 @@ def test_an_update_in_place_is_data_changed_for_that_row(model: QueueModel, qtmo
 
 def test_a_reprioritised_handoff_moves(model: QueueModel, qtmodeltester: Any) -> None:
     items = [handoff(id=f"h{i}", priority=3, escalated=i) for i in range(5)]
-    model.apply(HandoffDelta(upserts=tuple(items)))
+    model.apply(delta(upserts=tuple(items)))
     recorder = Recorder(model)
-    model.apply(HandoffDelta(upserts=({**items[3], "priority": 1, "version": 2},)))
+    model.apply(delta(upserts=({**items[3], "priority": 1, "version": 2},)))
     assert "move" in recorder.kinds() and "reset" not in recorder.kinds()
     assert order(model) == ["h3", "h0", "h1", "h2", "h4"]
-    model.apply(HandoffDelta(upserts=({**items[0], "priority": 4, "version": 2},)))
+    model.apply(delta(upserts=({**items[0], "priority": 4, "version": 2},)))
     assert order(model) == ["h3", "h1", "h2", "h4", "h0"]
     qtmodeltester.check(model)
 
 
 def test_removed_handoffs_leave_as_row_removals(model: QueueModel) -> None:
     items = [handoff(id=f"h{i}", priority=3, escalated=i) for i in range(6)]
-    model.apply(HandoffDelta(upserts=tuple(items)))
+    model.apply(delta(upserts=tuple(items)))
     recorder = Recorder(model)
-    model.apply(HandoffDelta(removed=("h1", "h2", "h4", "unknown")))
+    model.apply(delta(removed=("h1", "h2", "h4", "unknown")))
     assert recorder.kinds() == ["remove", "remove"]
     assert order(model) == ["h0", "h3", "h5"]
 
 
 def test_only_a_snapshot_resets(model: QueueModel) -> None:
-    model.apply(HandoffDelta(upserts=(handoff(id="old"),)))
+    model.apply(delta(upserts=(handoff(id="old"),)))
     recorder = Recorder(model)
-    model.apply(HandoffDelta(upserts=(handoff(id="new1"), handoff(id="new2")), reset=True))
+    model.apply(delta(upserts=(handoff(id="new1"), handoff(id="new2")), reset=True))
     assert recorder.kinds() == ["reset"]
     assert sorted(order(model)) == ["new1", "new2"]
 
 
 def test_counts_follow_changes(model: QueueModel) -> None:
     model.apply(
-        HandoffDelta(
+        delta(
             upserts=(
                 handoff(id="w1", queue="billing"),
                 handoff(id="w2", queue="vip"),
@@ -156,9 +156,7 @@ def test_counts_follow_changes(model: QueueModel) -> None:
     counts = model.counts()
     assert (counts.waiting, counts.mine) == (2, 1)
     assert counts.waiting_by_queue == {"billing": 1, "vip": 1}
-    model.apply(
-        HandoffDelta(upserts=({**model.handoff("w1"), "status": "claimed", "assignee": "ana"},), removed=("o1",))
-    )
+    model.apply(delta(upserts=({**model.handoff("w1"), "status": "claimed", "assignee": "ana"},), removed=("o1",)))
     counts = model.counts()
     assert (counts.waiting, counts.mine, counts.total) == (1, 2, 3)
     assert counts.waiting_by_queue == {"vip": 1}
@@ -166,7 +164,7 @@ def test_counts_follow_changes(model: QueueModel) -> None:
 
 def test_wait_ticks_with_the_clock_and_changes_state_at_75_and_100_percent(model: QueueModel, clock: Clock) -> None:
     model.set_sla_targets({1: 60})
-    model.apply(HandoffDelta(upserts=(handoff(id="p1", priority=1, escalated=0),)))
+    model.apply(delta(upserts=(handoff(id="p1", priority=1, escalated=0),)))
     clock.now = BASE.timestamp() + 30
     row = model.row_of("p1")
     assert row is not None
@@ -185,7 +183,7 @@ def test_wait_ticks_with_the_clock_and_changes_state_at_75_and_100_percent(model
 
 
 def test_a_tick_announces_the_wait_column_only_and_never_reorders(model: QueueModel, clock: Clock) -> None:
-    model.apply(HandoffDelta(upserts=tuple(handoff(priority=3, escalated=i) for i in range(20))))
+    model.apply(delta(upserts=tuple(handoff(priority=3, escalated=i) for i in range(20))))
     before = order(model)
     recorder = Recorder(model)
     clock.now += 1
@@ -197,7 +195,7 @@ def test_a_tick_announces_the_wait_column_only_and_never_reorders(model: QueueMo
 
 
 def test_claimed_waits_are_history_and_do_not_tick(model: QueueModel, clock: Clock) -> None:
-    model.apply(HandoffDelta(upserts=(handoff(id="c", status="claimed", assignee="ana", escalated=0),)))
+    model.apply(delta(upserts=(handoff(id="c", status="claimed", assignee="ana", escalated=0),)))
     row = model.row_of("c")
     text = model.index(row, Column.WAIT).data()
     clock.now += 500
@@ -208,22 +206,22 @@ def test_claimed_waits_are_history_and_do_not_tick(model: QueueModel, clock: Clo
 
 def test_the_model_reports_what_changed(model: QueueModel, qtbot: Any) -> None:
     with qtbot.waitSignal(model.handoffsUpdated) as blocker:
-        model.apply(HandoffDelta(upserts=(handoff(id="x"),)))
+        model.apply(delta(upserts=(handoff(id="x"),)))
     assert blocker.args == [frozenset({"x"})]
     with qtbot.waitSignal(model.handoffsUpdated) as blocker:
-        model.apply(HandoffDelta(upserts=(handoff(id="y"),), reset=True))
+        model.apply(delta(upserts=(handoff(id="y"),), reset=True))
     assert blocker.args == [None]
 
 
 def test_invalid_index_and_parent_are_answered_safely(model: QueueModel) -> None:
-    model.apply(HandoffDelta(upserts=(handoff(id="x"),)))
+    model.apply(delta(upserts=(handoff(id="x"),)))
     assert model.data(QModelIndex()) is None
     assert model.rowCount(model.index(0, 0)) == 0
     assert model.headerData(Column.WAIT, Qt.Orientation.Horizontal) == "Wait"
 
 
 def test_with_a_visible_rows_provider_the_tick_announces_only_those_rows(model: QueueModel, clock: Clock) -> None:
-    model.apply(HandoffDelta(upserts=tuple(handoff(priority=3, escalated=i) for i in range(50))))
+    model.apply(delta(upserts=tuple(handoff(priority=3, escalated=i) for i in range(50))))
     model.set_visible_rows(lambda: [(10, 19), (30, 30)])
     recorder = Recorder(model)
     clock.now += 1
@@ -245,7 +243,7 @@ def test_with_a_visible_rows_provider_the_tick_announces_only_those_rows(model: 
 def test_the_brief_column_leaves_out_the_customer_the_row_already_names(
     model: QueueModel, brief: str, shown: str
 ) -> None:
-    model.apply(HandoffDelta(upserts=(handoff(id="h", name="Dana Whitfield", tier="vip", brief=brief),)))
+    model.apply(delta(upserts=(handoff(id="h", name="Dana Whitfield", tier="vip", brief=brief),)))
     index = model.index(0, Column.BRIEF)
     assert model.data(index) == shown
     assert model.data(index, Qt.ItemDataRole.ToolTipRole) == shown

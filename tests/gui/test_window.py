@@ -24,7 +24,7 @@ from agent_desk.ui.handoff.resolve_dialog import ResolveDialog
 from agent_desk.ui.queue.filter import View
 from agent_desk.ui.shell.keymap import KeymapDialog
 from tests.gui.desk_helpers import WAIT_MS, Desk, make_desk
-from tests.gui.factories import session
+from tests.gui.factories import session, view
 from tests.support.handoffs import handoff
 
 
@@ -301,7 +301,7 @@ def test_tab_order_runs_from_search_to_queue_to_detail(desk: Desk) -> None:
 
 
 def test_resolve_dialog_records_every_field(qtbot: Any) -> None:
-    dialog = ResolveDialog(handoff(id="h"))
+    dialog = ResolveDialog(view(handoff(id="h")))
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)

@@ -9,14 +9,14 @@ drafts to ``Bridge.save_draft``, and the picker's choice is filled in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
 from agent_desk.client.canned import fill_placeholders, opening_reply
-from agent_desk.client.surface import AttentionItem, CannedReply, Session
+from agent_desk.client.handoff_view import MessageView
+from agent_desk.client.surface import AttentionItem, CannedReply, Handoff, Session
 from agent_desk.ui.bridge import Bridge
 from agent_desk.ui.handoff.canned_manager import CannedManager
 from agent_desk.ui.handoff.composer import NOTE
@@ -68,7 +68,7 @@ class Conversation(QObject):
         session = self._bridge.session
         return session.user.name if session is not None else ""
 
-    def _handoff(self) -> Mapping[str, Any] | None:
+    def _handoff(self) -> Handoff | None:
         return self._detail.handoff
 
     # ---- from the engine ----------------------------------------------------------------------
@@ -88,17 +88,17 @@ class Conversation(QObject):
 
     def on_attention(self, items: tuple[AttentionItem, ...]) -> None:
         """Replies and notes the hub refused show in their transcript, marked, with why."""
-        failed: dict[str, list[tuple[dict[str, Any], str]]] = {}
+        failed: dict[str, list[tuple[MessageView, str]]] = {}
         for item in items:
             if item.kind not in ("reply", "note") or item.handoff_id is None:
                 continue
-            entry = {
-                "role": "agent" if item.kind == "reply" else "note",
-                "text": str(item.payload.get("text", "")),
-                "at": item.at,
-                "author": self._detail.me,
-            }
-            failed.setdefault(item.handoff_id, []).append((entry, item.message))
+            message = MessageView(
+                role="agent" if item.kind == "reply" else "note",
+                text=str(item.payload.get("text", "")),
+                at=item.at,
+                author=self._detail.me,
+            )
+            failed.setdefault(item.handoff_id, []).append((message, item.message))
         if failed != self._detail.failed:
             self._detail.failed = failed
             self._detail.refresh()
@@ -130,7 +130,7 @@ class Conversation(QObject):
         name = self._agent_name()
         self.picker.open_for(
             replies,
-            str(handoff.get("queue", "")),
+            handoff.queue,
             self._detail.composer.edit,
             lambda text: fill_placeholders(text, handoff, name),
         )
@@ -156,5 +156,5 @@ class Conversation(QObject):
     def _manager_closed(self) -> None:
         self.manager = None
 
-    def suggestion_for(self, handoff: Mapping[str, Any]) -> str:
+    def suggestion_for(self, handoff: Handoff) -> str:
         return opening_reply(handoff, self._agent_name()).text

@@ -15,21 +15,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_desk.client.handoff_view import MessageView
+from agent_desk.client.surface import Handoff, SyncState
 from agent_desk.ui import labels
 from agent_desk.ui.handoff.composer import Composer
 from agent_desk.ui.handoff.outcome import OutcomeCard
 from agent_desk.ui.handoff.transcript import TranscriptModel, TranscriptView
 from agent_desk.ui.icons import Icons
 from agent_desk.ui.marks import reason_tooltip
-from agent_desk.ui.text import (
-    format_clock,
-    format_money,
-    mapping_of,
-    one_line,
-    parse_ts,
-    safe_text,
-    sentiment_of,
-)
+from agent_desk.ui.text import format_clock, format_money, one_line, parse_ts
 from agent_desk.ui.theme import ThemeManager
 from agent_desk.ui.widgets import FlowLayout, chip, plain_label, rule, set_tip
 
@@ -60,15 +54,15 @@ class DetailPane(QWidget):
         self._themes = themes
         self._icons = icons
         self.handoff_id = ""
-        self._handoff: Mapping[str, Any] | None = None
+        self._handoff: Handoff | None = None
         self._me = ""
         self._lead = False
         #: handoff id -> (mode, text) typed and not sent (kept by the engine across restarts)
         self.drafts: dict[str, tuple[str, str]] = {}
         #: handoff id -> messages the hub refused, with why ("needs attention" items)
-        self.failed: dict[str, list[tuple[dict[str, Any], str]]] = {}
+        self.failed: dict[str, list[tuple[MessageView, str]]] = {}
         #: the suggested first message to the customer of a handoff (set by the conversation)
-        self.opening_line: Callable[[Mapping[str, Any]], str] | None = None
+        self.opening_line: Callable[[Handoff], str] | None = None
         self._build()
         self._connect_signals()
         self.setAccessibleName(self.tr("Handoff details"))
@@ -244,8 +238,8 @@ class DetailPane(QWidget):
         h = self._handoff
         if h is None:
             return False
-        status = h.get("status")
-        holder = h.get("assignee") == self._me
+        status = h.status
+        holder = h.assignee == self._me
         if action == "claim":
             return status == "waiting"
         if action in ("release", "resolve"):
@@ -254,7 +248,7 @@ class DetailPane(QWidget):
             return status != "resolved" and (self._lead or (status == "claimed" and holder))
         return False
 
-    def show_handoff(self, handoff: Mapping[str, Any] | None) -> None:
+    def show_handoff(self, handoff: Handoff | None) -> None:
         """Show ``handoff`` (None: the empty state). Same id: refresh in place."""
         if handoff is None:
             self._handoff = None
@@ -264,15 +258,14 @@ class DetailPane(QWidget):
             self._stack.setCurrentWidget(self._empty)
             return
         self._handoff = handoff
-        self.handoff_id = str(handoff.get("id", ""))
+        self.handoff_id = handoff.id
         self._stack.setCurrentIndex(1)
         self._show_header(handoff)
         self._show_customer(handoff)
         self.outcome.show_handoff(handoff, self._me)
-        transcript = handoff.get("transcript")
         self.transcript_model.show(
             self.handoff_id,
-            transcript if isinstance(transcript, list | tuple) else (),
+            handoff.transcript,
             self._me,
             self.failed.get(self.handoff_id, ()),
         )
@@ -280,38 +273,33 @@ class DetailPane(QWidget):
         self._update_actions(handoff)
         self._show_sync(handoff)
 
-    def _show_header(self, h: Mapping[str, Any]) -> None:
-        self.brief.setText(one_line(h.get("brief"), 500) or self.tr("No brief"))
-        parts = [labels.priority_name(int(h.get("priority", 4))) if str(h.get("priority", "")).isdigit() else ""]
-        queue = one_line(h.get("queue"), 60)
-        category = one_line(h.get("category"), 80)
+    def _show_header(self, h: Handoff) -> None:
+        self.brief.setText(one_line(h.brief, 500) or self.tr("No brief"))
+        parts = [labels.priority_name(h.priority)]
+        queue = one_line(h.queue, 60)
+        category = one_line(h.category, 80)
         parts.append(f"{queue} / {category}" if category and category != queue else queue)
-        if h.get("language"):
-            parts.append(one_line(h.get("language"), 20))
-        status = labels.status_label(str(h.get("status", "")))
-        assignee = h.get("assignee")
+        if h.language:
+            parts.append(one_line(h.language, 20))
+        status = labels.status_label(h.status)
+        assignee = h.assignee
         if assignee:
             who = self.tr("you") if assignee == self._me else one_line(assignee, 60)
             status = self.tr("%1 by %2").replace("%1", status).replace("%2", who)
         parts.append(status)
-        escalated = format_clock(parse_ts(h.get("escalated_at")))
+        escalated = format_clock(parse_ts(h.escalated_at))
         if escalated:
             parts.append(self.tr("handed over %1").replace("%1", escalated))
         self.meta.setText(" · ".join(p for p in parts if p))
         self.chips.clear()
-        value = sentiment_of(h)
-        reasons = (
-            [r for r in h.get("reasons") or () if isinstance(r, Mapping)]
-            if isinstance(h.get("reasons"), list | tuple)
-            else []
-        )
-        triggers = {str(r.get("trigger", "")) for r in reasons}
+        value = h.sentiment
+        reasons = h.reasons
+        triggers = {r.trigger for r in reasons}
         for reason in reasons:
-            trigger = str(reason.get("trigger", ""))
+            trigger = reason.trigger
             text = labels.trigger_label(trigger)
             if trigger == "negative_sentiment":  # the reading that raised it, not today's mood
-                score = reason.get("score")
-                shown = score if isinstance(score, int | float) and not isinstance(score, bool) else value
+                shown = reason.score if reason.score is not None else value
                 if shown is not None:
                     text = f"{text} {shown:+.2f}"
             self.chips.addWidget(chip(text, reason_tooltip(reason, h)))
@@ -329,10 +317,10 @@ class DetailPane(QWidget):
             )
         self._chips_box.updateGeometry()
 
-    def _show_customer(self, h: Mapping[str, Any]) -> None:
-        customer = mapping_of(h.get("customer"))
-        self.customer_name.setText(one_line(customer.get("name"), 120) or self.tr("Unknown customer"))
-        tier = str(h.get("tier") or customer.get("tier") or "standard")
+    def _show_customer(self, h: Handoff) -> None:
+        customer = h.customer
+        self.customer_name.setText(one_line(customer.name, 120) or self.tr("Unknown customer"))
+        tier = h.tier
         self.tier.setText(labels.tier_label(tier) if tier in ("vip", "premium") else "")
         self.tier.setProperty("tier", tier)
         self.tier.setVisible(tier in ("vip", "premium"))
@@ -340,37 +328,35 @@ class DetailPane(QWidget):
         self.tier.style().polish(self.tier)
         set_tip(self.tier, labels.tier_name(tier))
         facts = []
-        money = format_money(customer.get("lifetime_value"))
+        money = format_money(customer.lifetime_value)
         if money:
             facts.append(self.tr("lifetime value %1").replace("%1", money))
-        if customer.get("email"):
-            facts.append(one_line(customer.get("email"), 120))
-        if customer.get("locale"):
-            facts.append(one_line(customer.get("locale"), 40))
+        if customer.email:
+            facts.append(one_line(customer.email, 120))
+        if customer.locale:
+            facts.append(one_line(customer.locale, 40))
         if not facts:
             facts.append(labels.tier_name(tier))
         self.customer_facts.setText(" · ".join(facts))
-        history = customer.get("history")
+        history = customer.history
         lines = []
-        if isinstance(history, list | tuple) and history:
+        if history:
             for item in history[:MAX_HISTORY_SHOWN]:
                 lines.append("· " + self._history_line(item))
             if len(history) > MAX_HISTORY_SHOWN:
                 lines.append(self.tr("and %1 earlier").replace("%1", str(len(history) - MAX_HISTORY_SHOWN)))
         self.history.setText("\n".join(lines))
         self.history.setVisible(bool(lines))
-        attempts = h.get("attempts")
+        attempts = h.attempts
         shown = []
-        if isinstance(attempts, list | tuple):
-            for number, attempt in enumerate(attempts[:MAX_ATTEMPTS_SHOWN], start=1):
-                if isinstance(attempt, Mapping):
-                    result = str(attempt.get("result", "unknown"))
-                    mark = {"succeeded": "✓", "failed": "✗"}.get(result, "?")
-                    step = one_line(attempt.get("step"), 120).replace("_", " ")  # bots name steps in code
-                    step = step[:1].upper() + step[1:]
-                    shown.append(f"{number}. {step} {mark} {labels.attempt_result_label(result)}")
-            if len(attempts) > MAX_ATTEMPTS_SHOWN:
-                shown.append(self.tr("and %1 more").replace("%1", str(len(attempts) - MAX_ATTEMPTS_SHOWN)))
+        for number, attempt in enumerate(attempts[:MAX_ATTEMPTS_SHOWN], start=1):
+            result = attempt.result or "unknown"
+            mark = {"succeeded": "✓", "failed": "✗"}.get(result, "?")
+            step = one_line(attempt.step, 120).replace("_", " ")  # bots name steps in code
+            step = step[:1].upper() + step[1:]
+            shown.append(f"{number}. {step} {mark} {labels.attempt_result_label(result)}")
+        if len(attempts) > MAX_ATTEMPTS_SHOWN:
+            shown.append(self.tr("and %1 more").replace("%1", str(len(attempts) - MAX_ATTEMPTS_SHOWN)))
         self.attempts.setText("\n".join(shown) if shown else self.tr("Nothing recorded"))
 
     @staticmethod
@@ -382,7 +368,7 @@ class DetailPane(QWidget):
             return " ".join(p for p in parts if p) or one_line(item, 160)
         return one_line(item, 160)
 
-    def _update_actions(self, h: Mapping[str, Any]) -> None:
+    def _update_actions(self, h: Handoff) -> None:
         """Show only the actions that apply now (a calmer bar than a row of disabled buttons)."""
         text = self.tr("Reassign…") if self._lead else self.tr("Transfer…")
         if self.reassign_button.text() != text:
@@ -406,7 +392,7 @@ class DetailPane(QWidget):
         self.done_label.hide()  # a resolved handoff's outcome has its own card (self.outcome)
 
     @property
-    def handoff(self) -> Mapping[str, Any] | None:
+    def handoff(self) -> Handoff | None:
         """The handoff shown (None: none)."""
         return self._handoff
 
@@ -422,36 +408,34 @@ class DetailPane(QWidget):
     def opening_due(self) -> bool:
         """Whether the person holds the handoff and has not written to the customer yet."""
         h = self._handoff
-        if h is None or h.get("status") != "claimed" or h.get("assignee") != self._me:
+        if h is None or h.status != "claimed" or h.assignee != self._me:
             return False
-        transcript = h.get("transcript")
-        messages = transcript if isinstance(transcript, list | tuple) else ()
-        return not any(isinstance(m, Mapping) and m.get("role") == "agent" for m in messages)
+        return not any(m.role == "agent" for m in h.transcript)
 
-    def _show_composer(self, h: Mapping[str, Any]) -> None:
+    def _show_composer(self, h: Handoff) -> None:
         """The composer for a handoff the person holds (reply or note), or that a lead watches
         (notes); none for a waiting or resolved one."""
-        holder = h.get("status") == "claimed" and h.get("assignee") == self._me
-        shown = holder or (self._lead and h.get("status") == "claimed")
+        holder = h.status == "claimed" and h.assignee == self._me
+        shown = holder or (self._lead and h.status == "claimed")
         self.composer.setVisible(shown)
         self.composer.set_handoff(self.handoff_id if shown else "", holder, self.drafts.get(self.handoff_id))
         due = self.opening_line is not None and self.opening_due()
         self.composer.suggest(self.opening_line(h) if due and self.opening_line is not None else None)
 
-    def _show_sync(self, h: Mapping[str, Any]) -> None:
-        sync = str(h.get("_sync", "synced"))
+    def _show_sync(self, h: Handoff) -> None:
+        sync = h.sync
         text = {
-            "synced": "✓ " + labels.sync_label("synced"),
-            "pending": "◷ " + labels.sync_label("pending"),
-            "needs_attention": "⚠ " + labels.sync_label("needs_attention"),
-        }.get(sync, safe_text(sync, 40))
+            SyncState.SYNCED: "✓ " + labels.sync_label(SyncState.SYNCED),
+            SyncState.PENDING: "◷ " + labels.sync_label(SyncState.PENDING),
+            SyncState.ATTENTION: "⚠ " + labels.sync_label(SyncState.ATTENTION),
+        }[sync]
         self.sync_label.setText(text)
-        self.sync_label.setProperty("sync", sync)
+        self.sync_label.setProperty("sync", sync.value)
         self.sync_label.style().unpolish(self.sync_label)
         self.sync_label.style().polish(self.sync_label)
         tips = {
-            "synced": self.tr("The hub has everything recorded here."),
-            "pending": self.tr("Recorded on this computer; it goes to the hub as soon as it can."),
-            "needs_attention": self.tr("The hub refused a change; see Needs attention."),
+            SyncState.SYNCED: self.tr("The hub has everything recorded here."),
+            SyncState.PENDING: self.tr("Recorded on this computer; it goes to the hub as soon as it can."),
+            SyncState.ATTENTION: self.tr("The hub refused a change; see Needs attention."),
         }
-        set_tip(self.sync_label, tips.get(sync, ""), text)
+        set_tip(self.sync_label, tips[sync], text)

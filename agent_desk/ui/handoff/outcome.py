@@ -3,15 +3,15 @@ who recorded it and when (the time the person recorded it, not the time it reach
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
+from agent_desk.client.handoff_view import OutcomeView
+from agent_desk.client.surface import Handoff
 from agent_desk.ui import labels
-from agent_desk.ui.text import format_clock, mapping_of, one_line, parse_ts, safe_text
+from agent_desk.ui.text import format_clock, one_line, parse_ts, safe_text
 from agent_desk.ui.widgets import plain_label, set_tip
 
 #: Notes longer than this are cut in the card (all of them show in its tooltip).
@@ -74,36 +74,35 @@ class OutcomeCard(QWidget):
         if isinstance(heading, QLabel):
             heading.setVisible(bool(text))
 
-    def show_handoff(self, handoff: Mapping[str, Any] | None, me: str = "") -> None:
+    def show_handoff(self, handoff: Handoff | None, me: str = "") -> None:
         """Show the outcome of ``handoff`` when it is resolved (hide otherwise).
 
         Args:
             me: the signed-in user, named "you" when they recorded it.
         """
-        if handoff is None or handoff.get("status") != "resolved":
+        if handoff is None or handoff.status != "resolved":
             self.hide()
             return
-        outcome = mapping_of(handoff.get("outcome"))
-        resolution = str(outcome.get("resolution") or "")
+        outcome = handoff.outcome or OutcomeView()
+        resolution = outcome.resolution
         self._say(self.result, labels.resolution_label(resolution) if resolution else labels.status_label("resolved"))
-        csat = outcome.get("csat")
-        has_csat = isinstance(csat, int) and not isinstance(csat, bool)
-        self._say(self.csat, self.tr("%1 of 5").replace("%1", str(csat)) if has_csat else "")
-        self._say(self.disposition, one_line(outcome.get("disposition"), 200))
-        feedback = outcome.get("escalation_feedback")
-        self._say(self.feedback, labels.feedback_label(str(feedback)) if feedback else "")
-        notes = safe_text(outcome.get("notes"), MAX_NOTES_CHARS) if outcome.get("notes") else ""
+        csat = outcome.csat
+        self._say(self.csat, self.tr("%1 of 5").replace("%1", str(csat)) if csat is not None else "")
+        self._say(self.disposition, one_line(outcome.disposition, 200))
+        feedback = outcome.escalation_feedback
+        self._say(self.feedback, labels.feedback_label(feedback) if feedback else "")
+        notes = safe_text(outcome.notes, MAX_NOTES_CHARS) if outcome.notes else ""
         cut = notes if len(notes) <= NOTES_SHOWN_CHARS else notes[: NOTES_SHOWN_CHARS - 1].rstrip() + "…"
         self._say(self.notes, cut)
         set_tip(self.notes, notes, self.tr("Notes"))
         self._say(self.recorded, self._recorded(outcome, handoff, me))
         self.show()
 
-    def _recorded(self, outcome: Mapping[str, Any], handoff: Mapping[str, Any], me: str) -> str:
-        by = one_line(outcome.get("recorded_by"), 60)
+    def _recorded(self, outcome: OutcomeView, handoff: Handoff, me: str) -> str:
+        by = one_line(outcome.recorded_by, 60)
         who = self.tr("you") if by and by == me else by
         # The time the person recorded it; a hub that keeps only its own time has resolved_at.
-        when = format_when(parse_ts(outcome.get("recorded_at")) or parse_ts(handoff.get("resolved_at")))
+        when = format_when(parse_ts(outcome.recorded_at) or parse_ts(handoff.resolved_at))
         if who and when:
             return self.tr("by %1 at %2").replace("%1", who).replace("%2", when)
         if who:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -17,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent_desk.client.surface import UserInfo
+from agent_desk.client.surface import Handoff, UserInfo
 from agent_desk.ui import labels
-from agent_desk.ui.text import mapping_of, one_line
+from agent_desk.ui.text import one_line
 from agent_desk.ui.widgets import plain_label, set_tip
 
 
@@ -34,23 +33,22 @@ class ReassignDialog(QDialog):
 
     def __init__(
         self,
-        handoff: Mapping[str, Any],
+        handoff: Handoff,
         users: Sequence[UserInfo],
         queues: Sequence[str],
         lead: bool,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.handoff_id = str(handoff.get("id", ""))
+        self.handoff_id = handoff.id
         self.setWindowTitle(self.tr("Reassign handoff") if lead else self.tr("Transfer handoff"))
         self.setModal(True)
         self.setMinimumWidth(420)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
         layout.setSpacing(12)
-        customer = mapping_of(handoff.get("customer"))
-        layout.addWidget(plain_label(one_line(customer.get("name"), 120) or self.windowTitle(), "PanelTitle"))
-        layout.addWidget(plain_label(one_line(handoff.get("brief"), 300), "DialogInfo", wrap=True))
+        layout.addWidget(plain_label(one_line(handoff.customer.name, 120) or self.windowTitle(), "PanelTitle"))
+        layout.addWidget(plain_label(one_line(handoff.brief, 300), "DialogInfo", wrap=True))
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
@@ -71,7 +69,7 @@ class ReassignDialog(QDialog):
         set_tip(self.to_queue, self.tr("It waits in that queue for whoever is free"), self.tr("Move to a queue"))
         self.queue = QComboBox()
         set_tip(self.queue, self.tr("The queue it moves to"), self.tr("Queue"))
-        current = handoff.get("queue")
+        current = handoff.queue
         for queue in queues:
             if queue != current:
                 self.queue.addItem(one_line(queue, 60), queue)

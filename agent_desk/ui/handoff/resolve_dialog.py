@@ -6,7 +6,6 @@ notes), Esc cancels. Recording never waits for the hub; the engine keeps it unti
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
@@ -24,9 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_desk.client.surface import Handoff
 from agent_desk.protocol.codes import MAX_TEXT_CHARS
 from agent_desk.ui import labels
-from agent_desk.ui.text import mapping_of, one_line
+from agent_desk.ui.text import one_line
 from agent_desk.ui.widgets import plain_label, set_tip
 
 RESOLUTIONS = ("resolved", "unresolved", "follow_up", "transferred")
@@ -63,21 +63,18 @@ class ResolveDialog(QDialog):
 
     recorded = Signal(str, dict)
 
-    def __init__(
-        self, handoff: Mapping[str, Any], dispositions: tuple[str, ...] = (), parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, handoff: Handoff, dispositions: tuple[str, ...] = (), parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.handoff_id = str(handoff.get("id", ""))
+        self.handoff_id = handoff.id
         self.setWindowTitle(self.tr("Resolve handoff"))
         self.setObjectName("ResolveDialog")
         self.setModal(True)
         self.setMinimumWidth(460)
-        customer = mapping_of(handoff.get("customer"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
         layout.setSpacing(12)
-        title = plain_label(one_line(customer.get("name"), 120) or self.tr("Resolve"), "PanelTitle")
-        brief = plain_label(one_line(handoff.get("brief"), 300), "DialogInfo", wrap=True)
+        title = plain_label(one_line(handoff.customer.name, 120) or self.tr("Resolve"), "PanelTitle")
+        brief = plain_label(one_line(handoff.brief, 300), "DialogInfo", wrap=True)
         layout.addWidget(title)
         layout.addWidget(brief)
 

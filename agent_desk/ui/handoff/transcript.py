@@ -7,7 +7,7 @@ control characters and bidi overrides before anything is measured or drawn.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent_desk.client.outbox import PENDING_MESSAGE
+from agent_desk.client.handoff_view import MessageView
 from agent_desk.ui import labels
 from agent_desk.ui.marks import draw_sentiment
 from agent_desk.ui.row_model import AnyIndex, RowModel
@@ -54,7 +54,7 @@ ROLES = ("customer", "bot", "agent", "note", "system")
 
 
 class Message:
-    """A transcript entry cleaned for display.
+    """A transcript message (a :class:`MessageView`) cleaned for display.
 
     Agent messages carry their state: ``pending`` (recorded here, waiting to sync),
     ``delivered_at`` (the customer has it), ``failed`` (the hub refused it: why), else sent.
@@ -74,19 +74,16 @@ class Message:
         "text",
     )
 
-    def __init__(self, entry: Mapping[str, Any], position: int, me: str = "", failed: str | None = None) -> None:
-        role = str(entry.get("role", "system"))
-        self.role = role if role in ROLES else "system"
-        self.text = safe_text(entry.get("text"))
-        self.at = parse_ts(entry.get("at"))
-        value = entry.get("sentiment")
-        self.sentiment = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-        raw_index = entry.get("index")
-        self.index = raw_index if isinstance(raw_index, int) else position
-        self.author = safe_text(entry.get("author"), 80)
-        self.author_name = safe_text(entry.get("author_name"), 80) or self.author
-        self.delivered_at = parse_ts(entry.get("delivered_at"))
-        self.pending = bool(entry.get(PENDING_MESSAGE))
+    def __init__(self, message: MessageView, me: str = "", failed: str | None = None) -> None:
+        self.role = message.role if message.role in ROLES else "system"
+        self.text = safe_text(message.text)
+        self.at = parse_ts(message.at)
+        self.sentiment = message.sentiment
+        self.index = message.index
+        self.author = safe_text(message.author, 80)
+        self.author_name = safe_text(message.author_name, 80) or self.author
+        self.delivered_at = parse_ts(message.delivered_at)
+        self.pending = message.pending is not None
         self.failed = failed
         self.mine = bool(me) and self.author == me
 
@@ -173,16 +170,16 @@ class TranscriptModel(RowModel[Message]):
     def show(
         self,
         handoff_id: str,
-        transcript: Sequence[Any] | None,
+        transcript: Sequence[MessageView],
         me: str = "",
-        failed: Sequence[tuple[Mapping[str, Any], str]] = (),
+        failed: Sequence[tuple[MessageView, str]] = (),
     ) -> None:
         """Show ``transcript`` (then ``failed``: messages the hub refused, with why).
 
         For the same handoff, only new or changed messages are touched.
         """
-        entries = [Message(e, i, me) for i, e in enumerate(transcript or ()) if isinstance(e, Mapping)]
-        entries.extend(Message(e, len(entries) + i, me, why) for i, (e, why) in enumerate(failed))
+        entries = [Message(m, me) for m in transcript]
+        entries.extend(Message(m, me, why) for m, why in failed)
         if handoff_id != self.handoff_id:
             self.beginResetModel()
             self.handoff_id = handoff_id

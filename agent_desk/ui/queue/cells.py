@@ -7,13 +7,14 @@ with, so a screen reader hears what the eye sees.
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import Protocol
 
 from PySide6.QtCore import QCoreApplication
 
+from agent_desk.client.surface import SyncState
 from agent_desk.ui import labels
 from agent_desk.ui.queue.rows import Column, Row, Sla
-from agent_desk.ui.text import format_duration, mapping_of, one_line, sentiment_of, sentiment_word
+from agent_desk.ui.text import format_duration, one_line, sentiment_word
 
 
 class Waits(Protocol):
@@ -25,7 +26,7 @@ class Waits(Protocol):
 
     def sla_of(self, record: Row) -> Sla: ...
 
-    def target_for(self, priority: Any) -> float: ...
+    def target_for(self, priority: int) -> float: ...
 
 
 def header_text(section: int) -> str:
@@ -66,12 +67,12 @@ def brief_text(record: Row) -> str:
     """The brief as the Brief column shows it: without the customer's name and tier in front,
     which the row already shows ("Dana Whitfield (VIP) was charged twice" -> "Was charged twice")."""
     if record.brief is None:
-        record.brief = _without_customer(one_line(record.handoff.get("brief"), 300), record)
+        record.brief = _without_customer(one_line(record.handoff.brief, 300), record)
     return record.brief
 
 
 def _without_customer(brief: str, record: Row) -> str:
-    name = " ".join(str(mapping_of(record.handoff.get("customer")).get("name") or "").split())
+    name = " ".join(record.handoff.customer.name.split())
     folded = brief.casefold()
     for who in (name, name.split(" ", 1)[0] if name else "", "The customer", "Customer"):
         if not who or not folded.startswith(who.casefold()):
@@ -85,15 +86,14 @@ def _without_customer(brief: str, record: Row) -> str:
 
 
 def customer_name(record: Row) -> str:
-    name = mapping_of(record.handoff.get("customer")).get("name")
-    return one_line(name, 120) or QCoreApplication.translate("QueueModel", "Unknown customer")
+    return one_line(record.handoff.customer.name, 120) or QCoreApplication.translate("QueueModel", "Unknown customer")
 
 
 def status_text(record: Row, me: str) -> str:
     """The status in words ("You" for the user's own claims), with the sync state when not synced."""
     h = record.handoff
     status = record.status
-    assignee = h.get("assignee")
+    assignee = h.assignee
     if status == "claimed":
         text = (
             QCoreApplication.translate("QueueModel", "You")
@@ -102,30 +102,30 @@ def status_text(record: Row, me: str) -> str:
         )
     else:
         text = labels.status_label(status)
-    sync = h.get("_sync", "synced")
-    if sync and sync != "synced":
-        text = f"{text} · {labels.sync_label(str(sync))}"
+    sync = h.sync
+    if sync != SyncState.SYNCED:
+        text = f"{text} · {labels.sync_label(sync)}"
     return text
 
 
 def display_text(waits: Waits, record: Row, column: int) -> str:
     h = record.handoff
     if column == Column.PRIORITY:
-        return str(h.get("priority", ""))
+        return str(h.priority)
     if column == Column.TIER:
-        return labels.tier_label(str(h.get("tier", "standard")))
+        return labels.tier_label(h.tier)
     if column == Column.CUSTOMER:
         return customer_name(record)
     if column == Column.QUEUE:
-        return one_line(h.get("queue"), 60)
+        return one_line(h.queue, 60)
     if column == Column.BRIEF:
         return brief_text(record)
     if column == Column.SIGNALS:
-        word = labels.sentiment_label(sentiment_word(sentiment_of(h)))
-        triggers = ", ".join(labels.trigger_label(str(r.get("trigger"))) for r in record.reasons())
+        word = labels.sentiment_label(sentiment_word(h.sentiment))
+        triggers = ", ".join(labels.trigger_label(r.trigger) for r in h.reasons)
         return f"{word}; {triggers}" if triggers else word
     if column == Column.LANGUAGE:
-        return one_line(h.get("language"), 20)
+        return one_line(h.language, 20)
     if column == Column.STATUS:
         return status_text(record, waits.me)
     if column == Column.WAIT:
@@ -137,20 +137,17 @@ def display_text(waits: Waits, record: Row, column: int) -> str:
 def tooltip(waits: Waits, record: Row, column: int) -> str:
     h = record.handoff
     if column == Column.PRIORITY:
-        try:
-            return labels.priority_name(int(h.get("priority", 4)))
-        except (TypeError, ValueError):
-            return ""
+        return labels.priority_name(h.priority)
     if column == Column.TIER:
-        return labels.tier_name(str(h.get("tier", "standard")))
+        return labels.tier_name(h.tier)
     if column == Column.QUEUE:
-        category = one_line(h.get("category"), 80)
+        category = one_line(h.category, 80)
         return (
             QCoreApplication.translate("QueueModel", "Queue %1, category %2")
-            .replace("%1", one_line(h.get("queue"), 60))
+            .replace("%1", one_line(h.queue, 60))
             .replace("%2", category)
             if category
-            else one_line(h.get("queue"), 60)
+            else one_line(h.queue, 60)
         )
     if column == Column.WAIT:
         return wait_tooltip(waits, record)
@@ -162,7 +159,7 @@ def wait_tooltip(waits: Waits, record: Row) -> str:
     wait = waits.wait_seconds(record)
     if wait is None:
         return ""
-    target = waits.target_for(record.handoff.get("priority"))
+    target = waits.target_for(record.handoff.priority)
     sla = waits.sla_of(record)
     if sla == Sla.BREACHED:
         return (

@@ -7,9 +7,6 @@ sentiment is a shape (down, level, up) as well as a colour, and every mark has a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from PySide6.QtCore import (
     QAbstractProxyModel,
     QRect,
@@ -20,6 +17,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip, QWidget
 
+from agent_desk.client.handoff_view import ReasonView
+from agent_desk.client.surface import SyncState
 from agent_desk.ui import labels
 from agent_desk.ui.icons import Icons
 from agent_desk.ui.marks import draw_badge, draw_sentiment, reason_tooltip, sentiment_tooltip
@@ -27,7 +26,7 @@ from agent_desk.ui.queue import cells
 from agent_desk.ui.queue.model import QueueModel
 from agent_desk.ui.queue.rows import Column, Row, Sla
 from agent_desk.ui.row_model import AnyIndex
-from agent_desk.ui.text import one_line, sentiment_of, tooltip_text
+from agent_desk.ui.text import one_line, tooltip_text
 from agent_desk.ui.theme import ThemeManager
 
 ROW_HEIGHT = 32
@@ -126,13 +125,13 @@ class QueueDelegate(QStyledItemDelegate):
         }.get(Column(index.column()), 80)
         return QSize(width, ROW_HEIGHT)
 
-    def trigger_rects(self, rect: QRect, record: Row) -> list[tuple[QRect, Mapping[str, Any]]]:
+    def trigger_rects(self, rect: QRect, record: Row) -> list[tuple[QRect, ReasonView]]:
         x = rect.left() + PAD + 18
         top = rect.top() + (rect.height() - ICON) // 2
-        found: list[tuple[QRect, Mapping[str, Any]]] = []
+        found: list[tuple[QRect, ReasonView]] = []
         seen: set[str] = set()
-        for reason in record.reasons():
-            trigger = str(reason.get("trigger", ""))
+        for reason in record.handoff.reasons:
+            trigger = reason.trigger
             if trigger in seen:
                 continue
             seen.add(trigger)
@@ -169,25 +168,23 @@ class QueueDelegate(QStyledItemDelegate):
         if column == Column.PRIORITY:
             self._paint_priority(painter, rect, record, font)
         elif column == Column.TIER:
-            self._paint_tier(painter, rect, str(h.get("tier", "standard")), font, muted)
+            self._paint_tier(painter, rect, h.tier, font, muted)
         elif column == Column.CUSTOMER:
             self._paint_customer(painter, rect, record, font, ink, selected)
         elif column == Column.QUEUE:
-            self._text(painter, rect, one_line(h.get("queue"), 60), font, muted)
+            self._text(painter, rect, one_line(h.queue, 60), font, muted)
         elif column == Column.BRIEF:
             self._text(painter, rect, cells.brief_text(record), font, ink)
         elif column == Column.SIGNALS:
-            draw_sentiment(
-                painter, QRect(rect.left() + PAD - 2, rect.top(), 14, rect.height()), sentiment_of(h), themes
-            )
+            draw_sentiment(painter, QRect(rect.left() + PAD - 2, rect.top(), 14, rect.height()), h.sentiment, themes)
             for box, reason in self.trigger_rects(rect, record):
                 ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
                 pixmap = self._icons.pixmap(
-                    f"trigger-{reason.get('trigger')}", "selection_text" if selected else "muted", ICON, ratio
+                    f"trigger-{reason.trigger}", "selection_text" if selected else "muted", ICON, ratio
                 )
                 painter.drawPixmap(box, pixmap)
         elif column == Column.LANGUAGE:
-            self._text(painter, rect, one_line(h.get("language"), 12).upper(), font, muted)
+            self._text(painter, rect, one_line(h.language, 12).upper(), font, muted)
         elif column == Column.STATUS:
             self._paint_status(painter, rect, record, font, ink, muted, selected)
         elif column == Column.WAIT:
@@ -220,10 +217,7 @@ class QueueDelegate(QStyledItemDelegate):
     def _paint_priority(self, painter: QPainter, rect: QRect, record: Row, font: QFont) -> None:
         if self._source.sla_of(record) == Sla.BREACHED:
             painter.fillRect(QRect(rect.left(), rect.top() + 1, 3, rect.height() - 2), self._themes.color("breach_bar"))
-        try:
-            priority = int(record.handoff.get("priority", 4))
-        except (TypeError, ValueError):
-            priority = 4
+        priority = record.handoff.priority
         token = {1: "p1", 2: "p2", 3: "p3"}.get(priority, "p4")
         side = 20.0
         box = QRectF(rect.left() + PAD + 2, rect.top() + (rect.height() - side) / 2, side, side)
@@ -263,7 +257,7 @@ class QueueDelegate(QStyledItemDelegate):
             color = ink if selected else self._themes.color(token)
             self._text(painter, text_rect, cells.status_text(record, self._source.me), font, color)
             return
-        mine = record.status == "claimed" and record.handoff.get("assignee") == self._source.me
+        mine = record.status == "claimed" and record.handoff.assignee == self._source.me
         self._text(
             painter,
             text_rect,
@@ -321,14 +315,12 @@ class QueueDelegate(QStyledItemDelegate):
                         text = reason_tooltip(reason, record.handoff)
                         break
                 else:
-                    text = "\n\n".join(reason_tooltip(r, record.handoff) for r in record.reasons())
+                    text = "\n\n".join(reason_tooltip(r, record.handoff) for r in record.handoff.reasons)
         else:
             text = cells.tooltip(self._source, record, index.column())
-            if index.column() in (Column.STATUS, Column.CUSTOMER) and record.handoff.get("_sync") == "pending":
+            if index.column() in (Column.STATUS, Column.CUSTOMER) and record.handoff.sync == SyncState.PENDING:
                 text += "\n" + self.tr("Pending sync: recorded here; the hub has not confirmed it yet.")
-            elif (
-                index.column() in (Column.STATUS, Column.CUSTOMER) and record.handoff.get("_sync") == "needs_attention"
-            ):
+            elif index.column() in (Column.STATUS, Column.CUSTOMER) and record.handoff.sync == SyncState.ATTENTION:
                 text += "\n" + self.tr("Needs attention: the hub refused a change; see Needs attention.")
         if text:
             QToolTip.showText(event.globalPos(), tooltip_text(text), view)
@@ -339,9 +331,9 @@ class QueueDelegate(QStyledItemDelegate):
 
 def _sync_mark(record: Row) -> tuple[str, str] | None:
     """(colour token, icon) of what the person recorded on a row and the hub has not confirmed."""
-    sync = str(record.handoff.get("_sync", "synced"))
-    if sync == "pending":
+    sync = record.handoff.sync
+    if sync == SyncState.PENDING:
         return "warning", "sync-pending"
-    if sync == "needs_attention":
+    if sync == SyncState.ATTENTION:
         return "danger", "attention"
     return None

@@ -136,7 +136,7 @@ class QueueFilter(QSortFilterProxyModel):
             if status != "waiting":
                 return False
         elif view == View.MINE:
-            if status != "claimed" or model is None or not model.me or h.get("assignee") != model.me:
+            if status != "claimed" or model is None or not model.me or h.assignee != model.me:
                 return False
         elif view == View.RESOLVED:
             if model is None or not model.resolved_today(record):
@@ -144,14 +144,14 @@ class QueueFilter(QSortFilterProxyModel):
         elif self.status is not None and status != self.status:
             return False
         if self.my_queues_only and view != View.MINE:
-            mine = model is not None and model.me and h.get("assignee") == model.me
-            if not mine and h.get("queue") not in self.user_queues:
+            mine = model is not None and model.me and h.assignee == model.me
+            if not mine and h.queue not in self.user_queues:
                 return False
-        if self.queue is not None and h.get("queue") != self.queue:
+        if self.queue is not None and h.queue != self.queue:
             return False
-        if self.tier is not None and h.get("tier") != self.tier:
+        if self.tier is not None and h.tier != self.tier:
             return False
-        if self.language is not None and not language_matches(h.get("language"), frozenset((self.language,))):
+        if self.language is not None and not language_matches(h.language, frozenset((self.language,))):
             return False
         if self._words:
             blob = record.search_blob()

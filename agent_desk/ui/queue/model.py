@@ -29,7 +29,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from agent_desk.client.surface import HandoffDelta
+from agent_desk.client.surface import Handoff, HandoffDelta
 from agent_desk.protocol.codes import DEFAULT_SLA_TARGETS_S
 from agent_desk.ui.queue import cells
 from agent_desk.ui.queue.rows import (
@@ -46,7 +46,7 @@ from agent_desk.ui.queue.rows import (
 )
 from agent_desk.ui.queue.tally import Counts, Tally
 from agent_desk.ui.row_model import AnyIndex, RowModel
-from agent_desk.ui.text import mapping_of, one_line
+from agent_desk.ui.text import one_line
 from agent_desk.ui.threads import ensure_gui_thread
 
 
@@ -126,11 +126,8 @@ class QueueModel(RowModel[Row]):
         self._targets = merged
         self.tick()
 
-    def target_for(self, priority: Any) -> float:
-        try:
-            return self._targets.get(int(priority), self._targets.get(4, 1800.0))
-        except (TypeError, ValueError):
-            return self._targets.get(4, 1800.0)
+    def target_for(self, priority: int) -> float:
+        return self._targets.get(priority, self._targets.get(4, 1800.0))
 
     # ---- reading ------------------------------------------------------------------------
 
@@ -138,7 +135,7 @@ class QueueModel(RowModel[Row]):
         """The row record at ``row`` (delegates and the filter read it directly)."""
         return self._rows[row]
 
-    def handoff(self, handoff_id: str) -> Mapping[str, Any] | None:
+    def handoff(self, handoff_id: str) -> Handoff | None:
         found = self._by_id.get(handoff_id)
         return found.handoff if found else None
 
@@ -149,7 +146,7 @@ class QueueModel(RowModel[Row]):
         found = self._by_id.get(handoff_id)
         if found is None:
             return handoff_id
-        return one_line(mapping_of(found.handoff.get("customer")).get("name"), 80) or handoff_id
+        return one_line(found.handoff.customer.name, 80) or handoff_id
 
     def row_of(self, handoff_id: str) -> int | None:
         """The row of a handoff, by binary search on its rank key; None when not held."""
@@ -178,7 +175,7 @@ class QueueModel(RowModel[Row]):
     def sla_of(self, record: Row) -> Sla:
         if record.status != "waiting" or record.escalated is None:
             return Sla.NONE
-        fraction = (self.now() - record.escalated) / max(1.0, self.target_for(record.handoff.get("priority")))
+        fraction = (self.now() - record.escalated) / max(1.0, self.target_for(record.handoff.priority))
         if fraction >= 1.0:
             return Sla.BREACHED
         if fraction >= NEAR_FRACTION:
@@ -219,7 +216,7 @@ class QueueModel(RowModel[Row]):
         if role == WAIT_ROLE:
             return self.wait_seconds(record)
         if role == SYNC_ROLE:
-            return str(record.handoff.get("_sync", "synced"))
+            return str(record.handoff.sync)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if column == Column.WAIT:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -238,10 +235,10 @@ class QueueModel(RowModel[Row]):
             return
         changed: set[str] = set()
         self._remove(delta.removed, changed)
-        latest: dict[str, Mapping[str, Any]] = {}
+        latest: dict[str, Handoff] = {}
         for handoff in delta.upserts:
-            handoff_id = handoff.get("id")
-            if isinstance(handoff_id, str) and handoff_id:
+            handoff_id = handoff.id
+            if handoff_id:
                 latest[handoff_id] = handoff
         fresh: list[Row] = []
         for handoff_id, handoff in latest.items():
@@ -255,9 +252,9 @@ class QueueModel(RowModel[Row]):
             self.handoffsUpdated.emit(frozenset(changed))
             self.countsChanged.emit()
 
-    def _reset(self, upserts: Iterable[Mapping[str, Any]]) -> None:
+    def _reset(self, upserts: Iterable[Handoff]) -> None:
         self.beginResetModel()
-        latest = {h["id"]: h for h in upserts if isinstance(h.get("id"), str)}
+        latest = {h.id: h for h in upserts if h.id}
         rows = [Row(h) for h in latest.values()]
         rows.sort(key=_row_key)  # the engine sends rank order already: a linear pass then
         self._rows = rows
@@ -285,7 +282,7 @@ class QueueModel(RowModel[Row]):
             self.endRemoveRows()
             start = end + 1
 
-    def _update(self, handoff_id: str, handoff: Mapping[str, Any]) -> None:
+    def _update(self, handoff_id: str, handoff: Handoff) -> None:
         old = self._by_id[handoff_id]
         position = self.row_of(handoff_id)
         assert position is not None

@@ -3,14 +3,13 @@ the custom roles and where a wait stands against its target."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import Enum, IntEnum
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from PySide6.QtCore import Qt
 
-from agent_desk.protocol.visibility import rank_key
-from agent_desk.ui.text import mapping_of, one_line, parse_ts
+from agent_desk.client.surface import Handoff
+from agent_desk.ui.text import one_line, parse_ts
 
 
 class Column(IntEnum):
@@ -70,9 +69,9 @@ class Row:
 
     __slots__ = ("_claimed", "_escalated", "_resolved", "blob", "brief", "handoff", "key", "sla")
 
-    def __init__(self, handoff: Mapping[str, Any]) -> None:
+    def __init__(self, handoff: Handoff) -> None:
         self.handoff = handoff
-        self.key = rank_key(handoff)
+        self.key = handoff.rank_key()
         self.sla = Sla.NONE
         self.blob: str | None = None
         self.brief: str | None = None
@@ -81,61 +80,54 @@ class Row:
         self._resolved: float | Literal[_Unset.UNSET] | None = _UNSET
 
     @classmethod
-    def of(cls, handoff: Mapping[str, Any]) -> Row:
+    def of(cls, handoff: Handoff) -> Row:
         return cls(handoff)
 
     @property
     def escalated(self) -> float | None:
         value = self._escalated
         if value is _UNSET:
-            value = self._escalated = parse_ts(self.handoff.get("escalated_at"))
+            value = self._escalated = parse_ts(self.handoff.escalated_at)
         return value
 
     @property
     def claimed(self) -> float | None:
         value = self._claimed
         if value is _UNSET:
-            value = self._claimed = parse_ts(self.handoff.get("claimed_at"))
+            value = self._claimed = parse_ts(self.handoff.claimed_at)
         return value
 
     @property
     def resolved(self) -> float | None:
         value = self._resolved
         if value is _UNSET:
-            value = self._resolved = parse_ts(self.handoff.get("resolved_at"))
+            value = self._resolved = parse_ts(self.handoff.resolved_at)
         return value
 
     @property
     def id(self) -> str:
-        return str(self.handoff.get("id", ""))
+        return self.handoff.id
 
     @property
     def status(self) -> str:
-        return str(self.handoff.get("status", ""))
+        return self.handoff.status
 
     def search_blob(self) -> str:
         """Casefolded text the search box matches: customer, brief, queue, ids, category."""
         if self.blob is None:
             h = self.handoff
-            customer = mapping_of(h.get("customer"))
+            customer = h.customer
             parts = (
-                customer.get("name"),
-                customer.get("email"),
-                customer.get("id"),
-                h.get("brief"),
-                h.get("queue"),
-                h.get("category"),
-                h.get("id"),
-                h.get("conversation_id"),
-                h.get("assignee"),
-                h.get("language"),
+                customer.name,
+                customer.email,
+                customer.id,
+                h.brief,
+                h.queue,
+                h.category,
+                h.id,
+                h.conversation_id,
+                h.assignee,
+                h.language,
             )
             self.blob = " ".join(one_line(p, 600) for p in parts if p).casefold()
         return self.blob
-
-    def reasons(self) -> list[Mapping[str, Any]]:
-        """Why the bot handed over: the handoff's reasons that are well formed, in order."""
-        reasons = self.handoff.get("reasons")
-        if not isinstance(reasons, list | tuple):
-            return []
-        return [r for r in reasons if isinstance(r, Mapping)]

@@ -53,19 +53,19 @@ class Tally:
 
     def add(self, record: Row, sign: int) -> None:
         """Count ``record`` in (``sign`` +1) or out (-1)."""
-        language = record.handoff.get("language")
-        if isinstance(language, str) and language:
+        language = record.handoff.language
+        if language:
             self.languages[language.split("-", 1)[0].lower()[:12]] += sign
         status = record.status
         if status == "waiting":
             self.waiting += sign
-            queue = str(record.handoff.get("queue", ""))
+            queue = record.handoff.queue
             self.by_queue[queue] += sign
             if self.by_queue[queue] <= 0:
                 del self.by_queue[queue]
         elif status == "claimed":
-            assignee = record.handoff.get("assignee")
-            if isinstance(assignee, str):
+            assignee = record.handoff.assignee
+            if assignee is not None:
                 self.claimed_by[assignee] += sign
             if self._me and assignee == self._me:
                 self.mine += sign

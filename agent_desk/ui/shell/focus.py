@@ -8,36 +8,38 @@ on the handoff in focus (J/K, Enter, C, R) go through here, and each says why wh
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 
+from agent_desk.client.surface import Handoff
 from agent_desk.ui.handoff.detail import DetailPane
 from agent_desk.ui.queue.filter import QueueFilter, View
 from agent_desk.ui.queue.model import QueueModel
 from agent_desk.ui.queue.pane import QueuePane
-from agent_desk.ui.text import mapping_of, one_line
+from agent_desk.ui.text import one_line
 
 
 def _t(text: str) -> str:
     return QCoreApplication.translate("Focus", text)
 
 
-def customer_of(handoff: Mapping[str, Any]) -> str:
-    return one_line(mapping_of(handoff.get("customer")).get("name"), 80) or _t("This handoff")
+def customer_of(handoff: Handoff | None) -> str:
+    """The customer's name, to name a handoff in a sentence ("This handoff" when unknown)."""
+    name = one_line(handoff.customer.name, 80) if handoff is not None else ""
+    return name or _t("This handoff")
 
 
-def why_not(action: str, handoff: Mapping[str, Any] | None, me: str, lead: bool) -> str:
+def why_not(action: str, handoff: Handoff | None, me: str, lead: bool) -> str:
     """Why ``action`` (claim, resolve, open) cannot act on ``handoff`` now, in words."""
     if handoff is None:
         return {
             "claim": _t("Nothing selected to claim: pick a handoff with J/K or the arrow keys."),
             "resolve": _t("Nothing selected to resolve: pick a handoff with J/K or the arrow keys."),
         }.get(action, _t("Nothing selected to open: pick a handoff with J/K or the arrow keys."))
-    status = handoff.get("status")
-    assignee = one_line(handoff.get("assignee"), 60)
+    status = handoff.status
+    assignee = one_line(handoff.assignee, 60)
     if status == "resolved":
         return _t("Already resolved.")
     if action == "claim":
@@ -55,25 +57,25 @@ def why_not(action: str, handoff: Mapping[str, Any] | None, me: str, lead: bool)
     return _t("This handoff cannot be resolved now.")
 
 
-def why_left(name: str, handoff: Mapping[str, Any] | None, me: str) -> str:
+def why_left(name: str, handoff: Handoff | None, me: str) -> str:
     """Why the handoff shown left the view, in words (``handoff``: as it stands now, None: gone)."""
     if handoff is None:
         return _t("%1 is no longer on this desk: someone else took it, or it moved to a queue you do not see.").replace(
             "%1", name
         )
-    status = handoff.get("status")
-    assignee = one_line(handoff.get("assignee"), 60)
+    status = handoff.status
+    assignee = one_line(handoff.assignee, 60)
     if status == "claimed":
         who = _t("you") if assignee == me else assignee
         return _t("%1 left this view: claimed by %2.").replace("%1", name).replace("%2", who)
     if status == "resolved":
-        by = one_line(mapping_of(handoff.get("outcome")).get("recorded_by"), 60)
+        by = one_line(handoff.outcome.recorded_by, 60) if handoff.outcome is not None else ""
         who = _t("you") if by == me else by
         if who:
             return _t("%1 left this view: resolved by %2.").replace("%1", name).replace("%2", who)
         return _t("%1 left this view: resolved.").replace("%1", name)
     if status == "waiting":
-        queue = one_line(handoff.get("queue"), 60)
+        queue = one_line(handoff.queue, 60)
         return _t("%1 left this view: waiting in %2.").replace("%1", name).replace("%2", queue)
     return _t("%1 left this view.").replace("%1", name)
 
@@ -103,7 +105,7 @@ class HandoffFocus(QObject):
         self._proxy = proxy
         self._pane = pane
         self._detail = detail
-        self._shown: Mapping[str, Any] | None = None
+        self._shown: Handoff | None = None
         self._claiming = ""  # a handoff the person asked to claim, followed into Mine
         self._moving = False  # the view or the filters change on this object's behalf
         self.lead = False
@@ -114,7 +116,7 @@ class HandoffFocus(QObject):
     def shown_id(self) -> str:
         return self._detail.handoff_id
 
-    def _show(self, handoff: Mapping[str, Any] | None) -> None:
+    def _show(self, handoff: Handoff | None) -> None:
         self._shown = handoff
         self._detail.show_handoff(handoff)
 
@@ -164,12 +166,12 @@ class HandoffFocus(QObject):
                 return
         self._left(handoff)
 
-    def _mine(self, handoff: Mapping[str, Any]) -> bool:
-        return handoff.get("status") == "claimed" and handoff.get("assignee") == self._model.me
+    def _mine(self, handoff: Handoff) -> bool:
+        return handoff.status == "claimed" and handoff.assignee == self._model.me
 
-    def _left(self, handoff: Mapping[str, Any] | None) -> None:
+    def _left(self, handoff: Handoff | None) -> None:
         """The handoff shown left the view: show the highlighted row, else nothing, and say why."""
-        name = customer_of(self._shown or {})
+        name = customer_of(self._shown)
         selected = self._pane.selected_id()
         self._show(self._model.handoff(selected) if selected else None)
         self.noticed.emit(why_left(name, handoff, self._model.me))
@@ -210,8 +212,8 @@ class HandoffFocus(QObject):
         self._show(handoff)
         self._pane.reveal(handoff_id)
 
-    def _view_for(self, handoff_id: str, handoff: Mapping[str, Any]) -> View:
-        status = handoff.get("status")
+    def _view_for(self, handoff_id: str, handoff: Handoff) -> View:
+        status = handoff.status
         if status == "waiting":
             return View.WAITING
         if self._mine(handoff):
@@ -240,7 +242,7 @@ class HandoffFocus(QObject):
         else:
             self.noticed.emit(why_not("resolve", self._current(), self._model.me, self.lead))
 
-    def _current(self) -> Mapping[str, Any] | None:
+    def _current(self) -> Handoff | None:
         """The handoff shown, as the queue holds it now."""
         return self._model.handoff(self.shown_id) if self.shown_id else None
 

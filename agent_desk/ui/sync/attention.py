@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_desk.client.handoff_view import OutcomeView
 from agent_desk.client.surface import AttentionItem
 from agent_desk.ui import labels
 from agent_desk.ui.icons import Icons
@@ -26,24 +27,24 @@ from agent_desk.ui.widgets import plain_label, set_tip
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 40
 
 
-def kept_outcome(item: AttentionItem) -> dict[str, Any] | None:
-    """The outcome a refused resolve kept, when there is one."""
+def kept_outcome(item: AttentionItem) -> OutcomeView | None:
+    """The outcome a refused resolve kept, when there is one (typed: the payload is as recorded)."""
     payload = item.payload if isinstance(item.payload, Mapping) else {}
     outcome = payload.get("outcome", payload if "resolution" in payload else None)
-    return dict(outcome) if isinstance(outcome, Mapping) else None
+    return OutcomeView.of(outcome) if isinstance(outcome, Mapping) and outcome else None
 
 
-def outcome_text(outcome: Mapping[str, Any]) -> str:
-    parts = [labels.resolution_label(str(outcome.get("resolution", "")))]
-    if outcome.get("csat"):
-        parts.append(QCoreApplication.translate("Attention", "CSAT %1").replace("%1", str(outcome.get("csat"))))
-    if outcome.get("disposition"):
-        parts.append(one_line(outcome.get("disposition"), 120))
-    if outcome.get("escalation_feedback"):
-        parts.append(labels.feedback_label(str(outcome.get("escalation_feedback"))))
+def outcome_text(outcome: OutcomeView) -> str:
+    parts = [labels.resolution_label(outcome.resolution)]
+    if outcome.csat:
+        parts.append(QCoreApplication.translate("Attention", "CSAT %1").replace("%1", str(outcome.csat)))
+    if outcome.disposition:
+        parts.append(one_line(outcome.disposition, 120))
+    if outcome.escalation_feedback:
+        parts.append(labels.feedback_label(outcome.escalation_feedback))
     text = " · ".join(p for p in parts if p)
-    if outcome.get("notes"):
-        text += "\n" + safe_text(outcome.get("notes"), 2000)
+    if outcome.notes:
+        text += "\n" + safe_text(outcome.notes, 2000)
     return text
 
 

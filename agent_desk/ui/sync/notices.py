@@ -52,6 +52,7 @@ _WORDS: dict[NoticeKind, object] = {  # QT_TRANSLATE_NOOP marks each for lupdate
         "recorded while offline are lost if it closes.",
     ),
     NoticeKind.SAVED_REPLY_NOT_CHANGED: QT_TRANSLATE_NOOP("Notices", "Could not %1 the saved reply: %2."),
+    NoticeKind.OFFER_NOT_DECLINED: QT_TRANSLATE_NOOP("Notices", "Could not decline the offer: %2."),
 }
 
 #: The requests a notice may name, as the sentences above use them.
