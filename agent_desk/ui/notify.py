@@ -154,6 +154,20 @@ class Notifier(QObject):
             QApplication.beep()
         self.alerted.emit(title, text)
 
+    def notify(self, title: str, text: str, system: bool = True) -> None:
+        """A short sound and (``system``: the window is not the active one) a system notification.
+
+        For what is addressed to this person alone (an offer): it comes whatever the presence,
+        since an offer only reaches someone available; the settings still turn both off.
+        """
+        if not self._settings.notify:
+            return
+        if system and self.tray is not None and QSystemTrayIcon.supportsMessages():
+            self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
+        if self._settings.sound:
+            QApplication.beep()
+        self.alerted.emit(title, text)
+
     def hide(self) -> None:
         if self.tray is not None:
             self.tray.hide()

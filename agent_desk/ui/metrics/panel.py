@@ -201,10 +201,15 @@ class MetricsPanel(QWidget):
             "wait_p90": MetricCard(self.tr("Wait, 90th percentile"), self.tr("Nine in ten were claimed within this")),
             "sla": MetricCard(self.tr("SLA breaches"), self.tr("Claimed after their target, or still waiting past it")),
             "handoffs": MetricCard(self.tr("Handoffs"), self.tr("Handed over in the period")),
+            "offers": MetricCard(
+                self.tr("Offers accepted"),
+                self.tr("Routing by offers: offers the agents accepted, of all made, and how soon on average"),
+            ),
         }
         for number, card in enumerate(self.cards.values()):
             grid.addWidget(card, number // 4, number % 4)
         layout.addLayout(grid)
+        self.cards["offers"].hide()  # until a hub that routes by offers reports them
 
         self.by_queue = BreakdownModel(False, self)
         self.by_trigger = BreakdownModel(True, self)
@@ -303,6 +308,12 @@ class MetricsPanel(QWidget):
         c["wait_p90"].set(format_seconds(data.get("wait_p90_s")))
         c["sla"].set(_int(data.get("sla_breaches")))
         c["handoffs"].set(_int(data.get("handoffs")))
+        offers = data.get("offers")
+        c["offers"].setVisible(isinstance(offers, int) and not isinstance(offers, bool) and offers > 0)
+        c["offers"].set(
+            self.tr("%1 of %2").replace("%1", _int(data.get("offers_accepted"))).replace("%2", _int(offers)),
+            self.tr("accepted in %1 on average").replace("%1", format_seconds(data.get("offer_accept_s_avg"))),
+        )
         self.by_queue.set_figures(data.get("by_queue") if isinstance(data.get("by_queue"), Mapping) else {})
         self.by_trigger.set_figures(data.get("by_trigger") if isinstance(data.get("by_trigger"), Mapping) else {})
         self.status.setText(self.tr("Updated %1").replace("%1", datetime.now().strftime("%H:%M")))

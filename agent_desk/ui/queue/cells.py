@@ -12,6 +12,7 @@ from typing import Protocol
 from PySide6.QtCore import QCoreApplication
 
 from agent_desk.client.surface import SyncState
+from agent_desk.protocol.timefmt import parse_time
 from agent_desk.ui import labels
 from agent_desk.ui.queue.rows import Column, Row, Sla
 from agent_desk.ui.text import format_duration, one_line, sentiment_word
@@ -21,6 +22,8 @@ class Waits(Protocol):
     """What the texts need from the queue: who is signed in and how long rows have waited."""
 
     me: str
+
+    def now(self) -> float: ...
 
     def wait_seconds(self, record: Row) -> float | None: ...
 
@@ -89,12 +92,35 @@ def customer_name(record: Row) -> str:
     return one_line(record.handoff.customer.name, 120) or QCoreApplication.translate("QueueModel", "Unknown customer")
 
 
-def status_text(record: Row, me: str) -> str:
-    """The status in words ("You" for the user's own claims), with the sync state when not synced."""
+def offer_left(waits: Waits, record: Row) -> float | None:
+    """Seconds left on the offer of a waiting handoff (routing by offers), or None when none."""
+    offer = record.handoff.offer
+    if record.status != "waiting" or offer is None or offer.expires_at is None:
+        return None
+    try:
+        expires = parse_time(offer.expires_at).timestamp()
+    except ValueError:
+        return None
+    return max(0.0, expires - waits.now())
+
+
+def offered_to(record: Row, me: str) -> str:
+    offer = record.handoff.offer
+    who = offer.to if offer is not None else ""
+    return QCoreApplication.translate("QueueModel", "you") if who == me else one_line(who, 60)
+
+
+def status_text(waits: Waits, record: Row) -> str:
+    """The status in words ("You" for the user's own claims; whom a waiting handoff is offered
+    to and for how long), with the sync state when not synced."""
+    me = waits.me
     h = record.handoff
     status = record.status
     assignee = h.assignee
-    if status == "claimed":
+    left = offer_left(waits, record)
+    if left is not None:
+        text = f"→ {offered_to(record, me)} · {format_duration(left)}"
+    elif status == "claimed":
         text = (
             QCoreApplication.translate("QueueModel", "You")
             if assignee == me
@@ -127,7 +153,7 @@ def display_text(waits: Waits, record: Row, column: int) -> str:
     if column == Column.LANGUAGE:
         return one_line(h.language, 20)
     if column == Column.STATUS:
-        return status_text(record, waits.me)
+        return status_text(waits, record)
     if column == Column.WAIT:
         wait = waits.wait_seconds(record)
         return format_duration(wait) if wait is not None else ""
@@ -151,6 +177,14 @@ def tooltip(waits: Waits, record: Row, column: int) -> str:
         )
     if column == Column.WAIT:
         return wait_tooltip(waits, record)
+    if column == Column.STATUS and (left := offer_left(waits, record)) is not None:
+        offer = record.handoff.offer
+        return (
+            QCoreApplication.translate("QueueModel", "Offered to %1 (round %2); %3 left to answer")
+            .replace("%1", offered_to(record, waits.me))
+            .replace("%2", str(offer.round if offer is not None else 1))
+            .replace("%3", format_duration(left))
+        )
     return display_text(waits, record, column)
 
 

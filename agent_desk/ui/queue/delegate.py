@@ -255,13 +255,13 @@ class QueueDelegate(QStyledItemDelegate):
             painter.drawPixmap(box, self._icon(painter, icon, token))
             text_rect.setLeft(rect.left() + ICON + 4)
             color = ink if selected else self._themes.color(token)
-            self._text(painter, text_rect, cells.status_text(record, self._source.me), font, color)
+            self._text(painter, text_rect, cells.status_text(self._source, record), font, color)
             return
         mine = record.status == "claimed" and record.handoff.assignee == self._source.me
         self._text(
             painter,
             text_rect,
-            cells.status_text(record, self._source.me),
+            cells.status_text(self._source, record),
             self._font(font, "bold") if mine else font,
             ink if mine else muted,
         )

@@ -393,6 +393,9 @@ class QueueModel(RowModel[Row]):
                     record.sla = state
                     first = self.index(position, 0)
                     self.dataChanged.emit(first, first, [SLA_ROLE])
+                if record.handoff.offer is not None:  # its offer counts down in the status column
+                    status = self.index(position, Column.STATUS)
+                    self.dataChanged.emit(status, status, roles)
             self.dataChanged.emit(self.index(first_row, Column.WAIT), self.index(last_row, Column.WAIT), roles)
 
     def breached_count(self) -> int:

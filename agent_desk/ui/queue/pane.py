@@ -22,6 +22,7 @@ from agent_desk.ui.icons import Icons
 from agent_desk.ui.queue.delegate import ROW_HEIGHT, QueueDelegate
 from agent_desk.ui.queue.filter import QueueFilter, View
 from agent_desk.ui.queue.model import QueueModel
+from agent_desk.ui.queue.offer_card import OfferCard
 from agent_desk.ui.queue.rows import Column
 from agent_desk.ui.text import one_line
 from agent_desk.ui.theme import ThemeManager
@@ -58,7 +59,7 @@ class QueuePane(QWidget):
     Attributes:
         view_title: the view's name and how many rows it shows.
         scope, tier, language, status: the filter boxes (status only in the All view).
-        notice: a one-off message above the table.
+        notice: a one-off message above the table; offer_card: the offer to answer, above it too.
         table: the queue's view; delegate: paints its cells.
     """
 
@@ -79,6 +80,8 @@ class QueuePane(QWidget):
         self._proxy = proxy
         self._following = False
         self._notice_offline_only = False
+        #: Whether the status column shows offers in every view (a lead, on a hub with offers).
+        self.offers_shown = False
         self.setObjectName("QueuePane")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         layout = QVBoxLayout(self)
@@ -86,6 +89,11 @@ class QueuePane(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self._build_filters())
         layout.addLayout(self._build_notice())
+        self.offer_card = OfferCard(themes)
+        offer_box = QHBoxLayout()
+        offer_box.setContentsMargins(12, 8, 12, 0)
+        offer_box.addWidget(self.offer_card)
+        layout.addLayout(offer_box)
         layout.addWidget(self._build_table(themes, icons), 1)
         self.table.setColumnHidden(Column.STATUS, True)
         self.status.hide()
@@ -210,12 +218,18 @@ class QueuePane(QWidget):
     def on_rows_changed(self, *_args: Any) -> None:
         self.update_view_title()
 
+    def show_offers(self, shown: bool) -> None:
+        """Show whom each handoff is offered to, in every view (a lead on a hub with offers)."""
+        self.offers_shown = shown
+        self.set_view(self._proxy.view)
+
     def set_view(self, view: View) -> None:
         """Show one of the views."""
         self._proxy.set_view(view)
         self.status.setVisible(view == View.ALL)
-        # Within one view every row has the same status; the column only earns its room in All.
-        self.table.setColumnHidden(Column.STATUS, view != View.ALL)
+        # Within one view every row has the same status; the column only earns its room in All,
+        # and for a lead under routing by offers, where it says whom each handoff is offered to.
+        self.table.setColumnHidden(Column.STATUS, view != View.ALL and not self.offers_shown)
         self.table.fit_columns()
         self.update_view_title()
         self.update_empty_text()

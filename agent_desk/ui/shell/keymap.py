@@ -29,6 +29,7 @@ def shortcuts() -> list[tuple[str, str]]:
         ("Ctrl+Shift+A", _t("Set presence: available")),
         ("Ctrl+Shift+B", _t("Set presence: busy")),
         ("Ctrl+Shift+W", _t("Set presence: away")),
+        ("A / D", _t("Accept / decline the offer on the card")),
         (_t("In the reply box"), ""),
         ("Enter", _t("Send the reply or note")),
         ("Shift+Enter", _t("New line")),

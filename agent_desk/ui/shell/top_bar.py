@@ -54,6 +54,9 @@ class TopBar(QWidget):
             self.presence.addItem(icons.icon("dot", value), labels.presence_label(value), value)
         set_tip(self.presence, self.tr("Your presence; while busy, no sounds or notifications"), self.tr("Presence"))
         bar.addWidget(self.presence)
+        self.load = plain_label("", "LoadLabel")
+        self.load.hide()
+        bar.addWidget(self.load)
         self.connection_indicator = ConnectionIndicator(icons)
         bar.addWidget(self.connection_indicator)
         self.user_label = plain_label("", "UserLabel")
@@ -85,6 +88,27 @@ class TopBar(QWidget):
         """Who is signed in, and in which role."""
         role = labels.role_label("lead") if lead else self.tr("agent")
         self.user_label.setText(f"{one_line(user.name, 60) or user.id} ({role.lower()})")
+
+    def show_load(self, holding: int, capacity: int | None) -> None:
+        """An agent's load, "2 of 3": handoffs held against how many it holds at once."""
+        if capacity is None:
+            self.load.hide()
+            return
+        self.load.setText(self.tr("%1 of %2").replace("%1", str(holding)).replace("%2", str(capacity)))
+        set_tip(
+            self.load,
+            self.tr(
+                "You hold %1 of the %2 handoffs you take at once. Offers come while you are Available "
+                "and below it; Busy or Away stops them."
+            )
+            .replace("%1", str(holding))
+            .replace("%2", str(capacity)),
+            self.tr("Your load"),
+        )
+        self.load.setProperty("full", holding >= capacity)
+        self.load.style().unpolish(self.load)
+        self.load.style().polish(self.load)
+        self.load.show()
 
     def refresh_icons(self) -> None:
         """Draw the icons again in the theme's colours."""

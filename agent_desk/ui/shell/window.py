@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
@@ -41,6 +42,7 @@ from agent_desk.ui.metrics.feed import MetricsFeed
 from agent_desk.ui.notify import Notifier
 from agent_desk.ui.queue.filter import QueueFilter, View
 from agent_desk.ui.queue.model import QueueModel
+from agent_desk.ui.queue.offers import OfferDesk
 from agent_desk.ui.settings import DeskSettings
 from agent_desk.ui.shell.center import CenterStack
 from agent_desk.ui.shell.focus import HandoffFocus
@@ -114,6 +116,7 @@ class DeskWindow(QMainWindow):
         self.keys = DeskKeys(self, self.table)
         self.focus = HandoffFocus(self.queue_model, self.queue_filter, self.queue_pane, self.detail, self)
         self.dialogs = HandoffDialogs(self.bridge, self.queue_model, self)
+        self.offers = OfferDesk(bridge, self.queue_pane.offer_card, self.notifier, self, self._hub_now)
         self.conversation = Conversation(
             bridge, self.detail, self.dialogs, self.queue_pane.show_notice, self.menu.canned_action, self
         )
@@ -294,6 +297,8 @@ class DeskWindow(QMainWindow):
         if server is not None:
             self.queue_model.set_clock_offset(server - time.time())
         self.detail.set_user(user.id, self.lead)
+        self.offers.set_user(user.id)
+        self.queue_pane.show_offers(self.lead and "offers" in session.features)
         self.focus.lead = self.lead
         self.sidebar.set_lead(self.lead)
         queues = list(session.queues) if self.lead or not user.queues else list(user.queues)
@@ -304,6 +309,7 @@ class DeskWindow(QMainWindow):
         self.top_bar.show_presence(user.presence)
         self.notifier.set_presence(user.presence)
         self.top_bar.show_user(user, self.lead)
+        self.on_counts_changed()
         # Qt appends " — Agent Desk" (the application display name) to window titles itself.
         self._title_base = one_line(user.name, 60) or user.id
         self._update_title()
@@ -357,6 +363,8 @@ class DeskWindow(QMainWindow):
 
     def on_counts_changed(self) -> None:
         counts = self.queue_model.counts(len(self.attention_items))
+        capacity = self.session.user.capacity if self.session is not None and not self.lead else None
+        self.top_bar.show_load(self.queue_model.claimed_by().get(self.me, 0), capacity)
         if self.lead:
             self.agents_panel.model.set_active(self.queue_model.claimed_by())
         self.sidebar.set_counts(counts)
@@ -368,6 +376,10 @@ class DeskWindow(QMainWindow):
         self.queue_pane.update_view_title()
 
     # ---- selection and navigation ----------------------------------------------------------------
+
+    def _hub_now(self) -> datetime:
+        """The hub's time now: the desk's clock corrected by the hub's ``server_time``."""
+        return datetime.fromtimestamp(self.queue_model.now(), UTC)
 
     def current_handoff_id(self) -> str:
         return self.detail.handoff_id
