@@ -8,6 +8,11 @@ with an outcome (CSAT and escalation feedback included). How fast it works and h
 it holds at once follow the floor (:class:`FloorView`); when the queue is short it takes a
 break (``away``) or focuses on what it holds (``busy``). A lead handing it a case by
 ``reassign`` gets it worked like its own.
+
+On a hub that routes by offers (``offers`` in its ``features``) it does not pick from the
+queue: it waits for the hub to offer it a case, and mostly claims it after a moment, sometimes
+declines it or lets it lapse (:mod:`~agent_desk.demo.offer_habits`). The hub holds it to its
+``capacity``; its breaks (``away``, ``busy``) send its offers on to colleagues.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ from websockets.asyncio.client import ClientConnection
 from agent_desk.demo import agent_lines, outcomes
 from agent_desk.demo.floor_view import FloorView
 from agent_desk.demo.link import AgentClient, Frame, HubRefused, LinkClosed
+from agent_desk.demo.offer_habits import Answer, answer_offer, is_stretch
 from agent_desk.demo.pacing import Pace
-from agent_desk.protocol.codes import PROTOCOL_VERSION, Code
+from agent_desk.protocol.codes import DEFAULT_CAPACITY, PROTOCOL_VERSION, Code, Feature
 from agent_desk.protocol.visibility import Viewer, can_see, rank_key
 
 log = logging.getLogger(__name__)
@@ -66,6 +72,8 @@ class AgentSpec:
     languages: tuple[str, ...] = ()
     #: Seconds after the demo starts that it comes online (before the speed factor).
     arrives_after_s: float = 0.0
+    #: The handoffs the hub lets it hold at once, claimed plus offered (routing by offers).
+    capacity: int = DEFAULT_CAPACITY
 
 
 @dataclass
@@ -76,6 +84,9 @@ class AgentStats:
     resolved: int = 0
     breaks: int = 0
     lost_races: int = 0
+    offers: int = 0  # offers it answered or let lapse (routing by offers)
+    declined: int = 0
+    lapsed: int = 0
     outcomes: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -113,6 +124,8 @@ class SimulatedAgent:
         self._passed: set[str] = set()  # handoffs it transferred: not to be claimed back
         self._wake = asyncio.Event()
         self._can_reply: bool | None = None  # None: the hub did not say; try and learn
+        self._offers = False  # the hub routes by offers: wait for them instead of picking
+        self._answered: dict[str, int] = {}  # handoff -> the round of the last offer it dealt with
         self._break_until = 0.0
         self._next_break_check = 0.0
         self._picks = 0
@@ -125,7 +138,8 @@ class SimulatedAgent:
         self.handoffs.clear()  # the snapshot that follows is the whole truth
         features = self.client.features
         if features is not None:
-            self._can_reply = "reply" in features
+            self._can_reply = Feature.REPLY in features
+        self._offers = features is not None and Feature.OFFERS in features
         targets = self.client.hello.get("sla_targets_s")
         if isinstance(targets, dict):
             self.floor.sla_targets_s = {int(k): int(v) for k, v in targets.items()}
@@ -159,6 +173,7 @@ class SimulatedAgent:
             self._customer_wrote(hid, handoff.get("transcript") or ())
         else:
             self.handoffs.pop(hid, None)
+            self._answered.pop(hid, None)
 
     def _message(self, data: dict[str, Any]) -> None:
         hid = str(data.get("handoff_id"))
@@ -204,6 +219,9 @@ class SimulatedAgent:
                 self._start(hid)  # claimed before a reconnect, or handed over by a lead
         if not await self._on_duty():
             return
+        if self._offers:
+            await self._answer_offers()
+            return
         if len(self._handling) >= self.floor.capacity():
             return
         candidates = [
@@ -241,6 +259,9 @@ class SimulatedAgent:
         handoff = self.handoffs.get(hid)
         if handoff is None or handoff.get("status") != "waiting":
             return  # someone was quicker
+        await self._take(hid)
+
+    async def _take(self, hid: str) -> None:
         result = await self.client.request("claim", handoff_id=hid)
         now = (result.get("data") or {}).get("handoff")
         if isinstance(now, dict):
@@ -252,6 +273,51 @@ class SimulatedAgent:
             self.stats.lost_races += 1
         else:
             log.warning("%s could not claim %s: %s", self.spec.id, hid, result.get("message"))
+
+    # -- routing by offers ------------------------------------------------------------------
+
+    def _offered(self) -> list[dict[str, Any]]:
+        """The waiting handoffs the hub offers it now, most urgent first."""
+        return sorted(
+            (
+                h
+                for h in self.handoffs.values()
+                if h.get("status") == "waiting" and (h.get("offer") or {}).get("to") == self.spec.id
+            ),
+            key=rank_key,
+        )
+
+    async def _answer_offers(self) -> None:
+        """Answer the offers it has not dealt with yet, one after the other, the most urgent first."""
+        for handoff in self._offered():
+            hid, round_ = str(handoff["id"]), int(handoff["offer"].get("round", 0))
+            if self._answered.get(hid) == round_:
+                continue  # answered (or left to lapse) already: one offer a round
+            self._answered[hid] = round_
+            self.stats.offers += 1
+            stretch = is_stretch(self.spec.queues, self.spec.languages, handoff)
+            answer = answer_offer(self.rng, stretch=stretch, holding=len(self._handling), capacity=self.spec.capacity)
+            if answer is Answer.LAPSE:
+                self.stats.lapsed += 1
+                continue
+            await self.pace.pause(NOTICE_S, tempo=self.floor.tempo())
+            now = self.handoffs.get(hid)
+            if now is None or now.get("status") != "waiting" or (now.get("offer") or {}).get("to") != self.spec.id:
+                continue  # the offer moved on meanwhile (it expired, or someone else claimed it)
+            if answer is Answer.ACCEPT:
+                await self._take(hid)
+            else:
+                await self._decline(hid)
+
+    async def _decline(self, hid: str) -> None:
+        result = await self.client.request("decline", handoff_id=hid)
+        now = (result.get("data") or {}).get("handoff")
+        if isinstance(now, dict):
+            self._see(now)
+        if result.get("ok"):
+            self.stats.declined += 1
+        elif result.get("code") != Code.NOT_ASSIGNEE:  # not_assignee: the offer lapsed first
+            log.warning("%s could not decline %s: %s", self.spec.id, hid, result.get("message"))
 
     def _start(self, hid: str) -> None:
         if hid in self._handling:

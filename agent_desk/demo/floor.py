@@ -3,7 +3,8 @@
 A :class:`Floor` runs, on the embedded hub's event loop, everything that makes the demo alive:
 the simulator of bot conversations and the bot platform that relays agents' replies to the
 customers (one ``/v1/source`` connection), and the simulated agents (one ``/v1/agent``
-connection each). One speed factor paces them all; :meth:`Floor.stop` ends them at once.
+connection each), who pick from the queue or, on a hub that routes by offers, take the cases
+it offers them. One speed factor paces them all; :meth:`Floor.stop` ends them at once.
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ from agent_desk.demo.simulator import Simulator
 log = logging.getLogger(__name__)
 
 EVERY_QUEUE = ("billing", "orders", "technical", "general", "retention", "compliance", "vip")
-#: The simulated agents. Between them they cover every queue in every language.
+#: The simulated agents. Between them they cover every queue in every language; under routing
+#: by offers the hub holds each to its capacity.
 AGENTS: tuple[AgentSpec, ...] = (
-    AgentSpec("ben", "Ben", ("billing", "orders"), ("en", "de"), arrives_after_s=0),
-    AgentSpec("chloe", "Chloé", ("technical", "general", "retention"), ("en", "fr"), arrives_after_s=4),
-    AgentSpec("dev", "Dev", ("vip", "retention", "compliance", "billing"), ("en",), arrives_after_s=8),
-    AgentSpec("ines", "Inês", ("billing", "orders", "general", "retention"), ("en", "es", "pt", "it"), 12),
-    AgentSpec("marek", "Marek", ("technical", "orders", "general", "compliance"), ("en", "de", "nl", "it"), 18),
-    AgentSpec("sofia", "Sofia", EVERY_QUEUE, (), arrives_after_s=25),
+    AgentSpec("ben", "Ben", ("billing", "orders"), ("en", "de"), arrives_after_s=0, capacity=3),
+    AgentSpec("chloe", "Chloé", ("technical", "general", "retention"), ("en", "fr"), arrives_after_s=4, capacity=3),
+    AgentSpec("dev", "Dev", ("vip", "retention", "compliance", "billing"), ("en",), arrives_after_s=8, capacity=2),
+    AgentSpec("ines", "Inês", ("billing", "orders", "general", "retention"), ("en", "es", "pt", "it"), 12, capacity=4),
+    AgentSpec(
+        "marek", "Marek", ("technical", "orders", "general", "compliance"), ("en", "de", "nl", "it"), 18, capacity=3
+    ),
+    AgentSpec("sofia", "Sofia", EVERY_QUEUE, (), arrives_after_s=25, capacity=4),
 )
 #: The bot platform's user.
 SOURCE = "demo-bot"

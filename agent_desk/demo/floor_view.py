@@ -73,7 +73,8 @@ class FloorView:
         return 1.6
 
     def capacity(self) -> int:
-        """How many handoffs an agent holds at once."""
+        """How many handoffs an agent holds at once when it picks them (routing by offers holds
+        each agent to its own ``capacity`` instead)."""
         waiting = self.waiting
         if self.rush():
             return 4

@@ -2,12 +2,15 @@
 
 Each test runs a real hub on 127.0.0.1 with the demo's users and the demo's :class:`Floor` on
 real websockets, at a high speed factor, and watches it the way the person at the desk does:
-as the team lead, through the events the hub sends.
+as the team lead, through the events the hub sends. The hub routes by ``pull`` unless a test
+asks for routing by offers (``@pytest.mark.parametrize("demo_hub", [OFFERS], indirect=True)``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import random
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -17,10 +20,15 @@ from agent_desk.demo.agents import AgentSpec
 from agent_desk.demo.floor import AGENTS, Floor
 from agent_desk.demo.floor_view import FloorView
 from agent_desk.demo.launcher import DEMO_LEAD, DEMO_USERS
+from agent_desk.demo.offer_habits import Answer, answer_offer
+from agent_desk.hub import db
+from agent_desk.hub.store import Store
 from tests.support.peers import Peer
 
 RUN_TIMEOUT = 90.0
 AGENT_IDS = {spec.id for spec in AGENTS}
+#: A hub that routes by offers, with offers that lapse quickly at the tests' speed.
+OFFERS = {"routing": "offer", "offer_timeout_s": 1.5}
 
 
 class Watch:
@@ -31,6 +39,7 @@ class Watch:
         max_waiting: the most handoffs waiting at once.
         profiles: every customer profile seen, by customer id.
         presences: (user, presence) in the order the lead heard them.
+        history: every state of each handoff the lead heard, in order.
     """
 
     def __init__(self, lead: Peer) -> None:
@@ -39,6 +48,7 @@ class Watch:
         self.max_waiting = 0
         self.profiles: dict[str, set[tuple[Any, ...]]] = {}
         self.presences: list[tuple[str, str]] = []
+        self.history: dict[str, list[dict[str, Any]]] = {}
 
     def waiting(self) -> int:
         return sum(1 for h in self.handoffs.values() if h["status"] == "waiting")
@@ -59,6 +69,7 @@ class Watch:
             known = self.handoffs.get(data["id"])
             if known is None or known["version"] < data["version"]:
                 self.handoffs[data["id"]] = data
+                self.history.setdefault(data["id"], []).append(data)
             customer = data["customer"]
             profile = tuple(customer.get(k) for k in ("name", "tier", "lifetime_value", "email", "locale"))
             self.profiles.setdefault(customer["id"], set()).add(profile)
@@ -82,11 +93,16 @@ class Watch:
 
 
 @pytest.fixture
-async def demo_hub(hub_factory: Any) -> Any:
-    """A hub with the demo's users: the lead, the simulated agents and the bot platform."""
-    running = await hub_factory()
-    for user_id, role, queues, languages in DEMO_USERS:
-        running.add_user(user_id, role, queues, languages)
+async def demo_hub(request: pytest.FixtureRequest, hub_factory: Any) -> Any:
+    """A hub with the demo's users (the lead, the simulated agents with their capacities, the bot
+    platform); it routes by ``pull`` unless the test passes other settings (indirectly)."""
+    running = await hub_factory(**getattr(request, "param", {"routing": "pull"}))
+    admin = Store(db.open_engine(running.data_dir))  # as `hub user add --capacity` does
+    try:
+        for user in DEMO_USERS:
+            running.tokens[user.id] = admin.add_user(user.id, user.role, user.queues, user.languages, user.capacity)
+    finally:
+        admin.close()
     return running
 
 
@@ -217,6 +233,7 @@ async def test_a_case_the_lead_hands_to_a_colleague_is_worked_and_resolved(open_
     assert watch.handoffs[target["id"]]["outcome"]["recorded_by"] == "dev"
 
 
+@pytest.mark.parametrize("demo_hub", [{"routing": "pull"}, OFFERS], ids=["pull", "offers"], indirect=True)
 async def test_on_a_quiet_floor_agents_come_online_and_take_breaks(open_floor, watch):
     ben = next(spec for spec in AGENTS if spec.id == "ben")
     open_floor(agents=(ben,), speed=100, warm_up=0, count=0)
@@ -249,3 +266,68 @@ def test_agents_hurry_as_the_queue_grows_and_hold_back_when_it_is_short():
     assert not quiet.worth_claiming({**fresh, "priority": 3})
     assert quiet.worth_claiming({**fresh, "priority": 1})
     assert quiet.worth_claiming({"escalated_at": "2000-01-01T00:00:00.000Z", "priority": 4})
+
+
+# -- routing by offers -------------------------------------------------------------------------
+
+
+def offered_to(handoff: dict[str, Any]) -> str | None:
+    return (handoff.get("offer") or {}).get("to")
+
+
+def claims_after_offers(watch: Watch) -> tuple[int, int]:
+    """(claims by colleagues, those made while the handoff was offered to the one who claimed it)."""
+    claims = followed = 0
+    for states in watch.history.values():
+        for before, after in itertools.pairwise(states):
+            if before["status"] == "waiting" and after["status"] == "claimed" and after["assignee"] in AGENT_IDS:
+                claims += 1
+                followed += offered_to(before) == after["assignee"]
+    return claims, followed
+
+
+def offers_moved_on(watch: Watch) -> list[tuple[str, str]]:
+    """(from, to) for each offer that went from one colleague straight to another in its round."""
+    moved = []
+    for states in watch.history.values():
+        for before, after in itertools.pairwise(states):
+            old, new = offered_to(before), offered_to(after)
+            if old and new and old != new and before["offer"]["round"] == after["offer"]["round"]:
+                moved.append((old, new))
+    return moved
+
+
+@pytest.mark.parametrize("demo_hub", [OFFERS], ids=["offers"], indirect=True)
+async def test_under_offers_colleagues_claim_what_they_are_offered_and_keep_the_queue_bounded(open_floor, watch):
+    assert "offers" in features(watch)
+    floor = open_floor(speed=40, rate=0.125)
+
+    def declined() -> int:
+        return sum(agent.stats.declined for agent in floor.agents)
+
+    await watch.until(lambda w: len(w.resolved()) >= 30 and declined() >= 1 and bool(offers_moved_on(w)))
+    # Colleagues take what the hub offers them: a claim follows an offer to the one who claims.
+    claims, followed = claims_after_offers(watch)
+    assert claims >= 30 and followed >= claims * 9 // 10
+    # Some offers are declined, and the hub offers those to someone else.
+    offers = sum(agent.stats.offers for agent in floor.agents)
+    assert 1 <= declined() <= offers // 4
+    assert all(old in AGENT_IDS and new in AGENT_IDS for old, new in offers_moved_on(watch))
+    # The cases are worked to the end, by several colleagues, and the queue never ran away.
+    assert len({h["outcome"]["recorded_by"] for h in watch.resolved()}) >= 3
+    assert watch.max_waiting <= floor.view.high
+
+
+def test_colleagues_mostly_take_an_offer_sometimes_decline_it_and_now_and_then_let_it_lapse():
+    rng = random.Random(4)
+
+    def shares(**situation: Any) -> dict[Answer, float]:
+        answers = [answer_offer(rng, **situation) for _ in range(20_000)]
+        return {answer: answers.count(answer) / len(answers) for answer in Answer}
+
+    ordinary = shares(stretch=False, holding=0, capacity=3)
+    stretch = shares(stretch=True, holding=0, capacity=3)
+    busy = shares(stretch=True, holding=2, capacity=3)
+    assert ordinary[Answer.ACCEPT] > 0.85 and 0.02 < ordinary[Answer.DECLINE] < 0.07
+    assert ordinary[Answer.DECLINE] < stretch[Answer.DECLINE] < busy[Answer.DECLINE] < 0.2
+    assert all(0.04 < s[Answer.LAPSE] < 0.06 for s in (ordinary, stretch, busy))

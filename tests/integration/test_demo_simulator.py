@@ -8,8 +8,19 @@ import threading
 import time
 from collections import Counter
 
+import pytest
+
+from agent_desk.demo.floor import EVERY_QUEUE
 from agent_desk.demo.followups import ANSWERS, THANKS
-from agent_desk.demo.launcher import DEMO_LEAD, start_demo_backend, stop_demo_backend
+from agent_desk.demo.launcher import (
+    DEMO_AGENT,
+    DEMO_LEAD,
+    MIN_OFFER_TIMEOUT_S,
+    desk_user,
+    offer_timeout,
+    start_demo_backend,
+    stop_demo_backend,
+)
 from agent_desk.demo.saved_replies import SAVED_REPLIES
 from agent_desk.demo.scenarios import CUSTOMERS, SCENARIOS, make_conversation
 from agent_desk.demo.simulator import Simulator, SourceClient
@@ -145,6 +156,10 @@ def test_the_demo_backend_serves_the_lead_and_shuts_down_cleanly(tmp_path):
     try:
         lead = embedded.run(Peer.open(url, tokens[DEMO_LEAD]))
         assert lead.hello["user"]["role"] == "lead"
+        assert "offers" in lead.hello["features"]  # the hub offers cases to agents unless told to let them pick
+        capacities = {u["id"]: u["capacity"] for u in lead.hello["users"] if u["role"] == "agent"}
+        assert set(capacities) == {agent.spec.id for agent in floor.agents}
+        assert all(2 <= c <= 4 for c in capacities.values()) and len(set(capacities.values())) > 1
         created = embedded.run(lead.next_event("handoff.created"))  # the warm-up reaches the floor
         assert created["data"]["customer"]["name"]
         claimed = embedded.run(asyncio.wait_for(first_claim(lead), 30))  # a colleague takes one
@@ -173,3 +188,62 @@ def test_a_warm_up_burst_of_conversations_has_no_customer_twice() -> None:
     simulator = Simulator(SourceClient("ws://127.0.0.1:1", "unused"), rate=0, pace=0, seed=3)
     ids = [simulator.next_conversation().customer["id"] for _ in range(12)]
     assert len(set(ids)) == len(ids)
+
+
+async def first_offer_to(peer: Peer, user: str) -> dict:
+    while True:
+        event = await peer.next_event()
+        offer = event["data"].get("offer") if event["kind"] in ("handoff.created", "handoff.updated") else None
+        if offer and offer["to"] == user:
+            return event["data"]
+
+
+def test_the_desk_signs_in_as_the_lead_unless_told_to_be_an_agent():
+    assert desk_user("lead").id == DEMO_LEAD and desk_user("lead").role == "lead"
+    agent = desk_user("agent")
+    assert agent.id == DEMO_AGENT and agent.role == "agent"
+    assert agent.queues == EVERY_QUEUE and agent.languages == () and agent.capacity == 3
+    with pytest.raises(ValueError, match="lead or agent"):
+        desk_user("source")
+
+
+def test_offers_stand_long_enough_for_a_person_at_any_speed():
+    assert offer_timeout(1) == 30
+    assert offer_timeout(2) == 15
+    assert offer_timeout(100) == MIN_OFFER_TIMEOUT_S >= 3
+
+
+def test_as_an_agent_the_desk_is_offered_cases_like_its_colleagues(tmp_path):
+    """`agent-desk demo --as agent`: the desktop's user is an agent of every queue, whom the hub
+    offers cases as it does the simulated ones."""
+    embedded, url, tokens, running, floor = start_demo_backend(
+        tmp_path / "hub", rate=0.5, warm_up=10, speed=40, desk="agent"
+    )
+    try:
+        person = desk_user("agent")
+        desk = embedded.run(Peer.open(url, tokens[person.id]))
+        assert desk.hello["user"]["id"] == DEMO_AGENT and desk.hello["user"]["role"] == "agent"
+        assert "offers" in desk.hello["features"]
+        offered = embedded.run(asyncio.wait_for(first_offer_to(desk, DEMO_AGENT), 30))
+        claimed = embedded.run(desk.call("claim", handoff_id=offered["id"]))
+        assert claimed["ok"] and claimed["data"]["handoff"]["assignee"] == DEMO_AGENT
+        lead = embedded.run(Peer.open(url, tokens[DEMO_LEAD]))  # the lead is there too, and sees her
+        assert DEMO_AGENT in {u["id"] for u in lead.hello["users"]}
+        embedded.run(desk.close())
+        embedded.run(lead.close())
+    finally:
+        stop_demo_backend(embedded, running, floor)
+
+
+def test_the_demo_can_still_let_agents_pick_from_the_queue(tmp_path):
+    embedded, url, tokens, running, floor = start_demo_backend(
+        tmp_path / "hub", rate=0.5, warm_up=10, speed=40, routing="pull"
+    )
+    try:
+        lead = embedded.run(Peer.open(url, tokens[DEMO_LEAD]))
+        assert "offers" not in lead.hello["features"]
+        claimed = embedded.run(asyncio.wait_for(first_claim(lead), 30))
+        assert claimed["assignee"] in {agent.spec.id for agent in floor.agents} and claimed["offer"] is None
+        embedded.run(lead.close())
+    finally:
+        stop_demo_backend(embedded, running, floor)
