@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from agent_desk.demo.launcher import DEMO_LEAD, start_demo_backend, stop_demo_backend
+from agent_desk.demo.launcher import DEMO_AGENT, DEMO_LEAD, start_demo_backend, stop_demo_backend
 from agent_desk.ui.app import DeskApp, ensure_application
 from agent_desk.ui.settings import DeskSettings
 from agent_desk.ui.shell.window import DeskWindow
@@ -55,7 +55,9 @@ def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="desk-shots-"))
-    embedded, url, tokens, running, floor = start_demo_backend(work / "hub", rate=0.25, pace=0.05, warm_up=40)
+    embedded, url, tokens, running, floor = start_demo_backend(
+        work / "hub", rate=0.6, pace=0.05, warm_up=14, desk="agent"
+    )
     app = ensure_application()
     settings = DeskSettings(QSettings(str(work / "desk.ini"), QSettings.Format.IniFormat))
     settings.theme = "light"
@@ -64,17 +66,18 @@ def main() -> int:
     window.setGeometry(0, 0, WIDTH, HEIGHT)
     window.show()
     model = window.queue_model
+    agents: list[DeskApp] = []
     try:
-        pump(app, 60, lambda: model.counts().waiting >= 12)
+        pump(app, 60, lambda: model.counts().waiting >= 8)
         pump(app, 4)
         # A morning's work: take two, resolve one of them, hand one to Ben.
         waiting = [model.row_record(r).id for r in range(model.rowCount()) if model.row_record(r).status == "waiting"]
-        desk.bridge.claim(waiting[3])
-        desk.bridge.claim(waiting[6])
+        desk.bridge.claim(waiting[1])
+        desk.bridge.claim(waiting[2])
         desk.bridge.reassign(waiting[-1], to_user="ben")
         pump(app, 5, lambda: model.counts().mine >= 2)
         desk.bridge.resolve(
-            waiting[6],
+            waiting[2],
             {"resolution": "resolved", "csat": 5, "disposition": "refund issued", "escalation_feedback": "appropriate"},
         )
         # Let time pass so waits near and pass their targets (priority 1: 60 s).
@@ -90,9 +93,9 @@ def main() -> int:
         desk.themes.set_mode("light")
 
         window.sidebar.select_view("mine")
-        window.open_handoff(waiting[3])
-        talk(app, window, out, waiting[3])
-        dialog = window.open_resolve(waiting[3])
+        window.open_handoff(waiting[1])
+        talk(app, window, out, waiting[1])
+        dialog = window.open_resolve(waiting[1])
         assert dialog is not None
         dialog.set_csat(4)
         dialog.disposition.setEditText("charge corrected")
@@ -100,6 +103,12 @@ def main() -> int:
         dialog.set_feedback("appropriate")
         shoot(app, out / "resolve-dialog.png")
         dialog.reject()
+
+        window.sidebar.select_view("waiting")
+        window.table.setFocus()
+        pump(app, 20, lambda: any(h.offer is not None for h in map(model.handoff, model.ids()) if h))
+        shoot(app, out / "lead-offers.png")
+        agents.append(offer_card(app, work, url, tokens, out))
 
         window.on_panel_chosen("metrics")
         pump(app, 3)
@@ -119,10 +128,32 @@ def main() -> int:
             ["convert", str(out / "sign-in.png"), "-crop", crop, "+repage", str(out / "sign-in.png")], check=True
         )
     finally:
+        for other in agents:
+            other.shutdown()
         desk.shutdown()
         window.close()
         stop_demo_backend(embedded, running, floor)
     return 0
+
+
+def offer_card(app: QApplication, work: Path, url: str, tokens: dict[str, str], out: Path) -> DeskApp:
+    """The demo's agent desk with an offer on its card; returned still open (the caller shuts it
+    down with the rest: a second desk deleted while the first runs takes Qt objects with it)."""
+    settings = DeskSettings(QSettings(str(work / "agent.ini"), QSettings.Format.IniFormat))
+    settings.theme = "light"
+    agent = DeskApp(
+        settings=settings, cache_dir=str(work / "agent-cache"), early_start=(url, DEMO_AGENT, tokens[DEMO_AGENT])
+    )
+    window = agent.window
+    window.setGeometry(0, 0, WIDTH, HEIGHT)
+    window.show()
+    card = window.queue_pane.offer_card
+    pump(app, 90, lambda: card.offer is not None and card.left_s() > 12)
+    pump(app, 2)
+    window.raise_()
+    shoot(app, out / "offer-card.png")
+    window.hide()
+    return agent
 
 
 def talk(app: QApplication, window: DeskWindow, out: Path, handoff_id: str) -> None:
