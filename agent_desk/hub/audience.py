@@ -2,7 +2,7 @@
 
 An event reaches a user when its handoff was visible to that user before the change or after it
 (:func:`agent_desk.protocol.visibility.can_see`); ``presence.changed`` reaches leads alone,
-``canned.changed`` every desktop connection, and a restore marker no one. :func:`reaches` is
+``canned.changed`` and ``targets.changed`` every desktop connection, and a restore marker no one. :func:`reaches` is
 that rule, for live events and replays alike. An event for a source (``agent.message`` and the
 like) reaches no desktop: it goes to the connections of that one source that subscribed.
 

@@ -50,8 +50,20 @@ def handoff_id(conn: Connection, source: str, conversation_id: str) -> tuple[boo
     return True, row.handoff_id
 
 
+def ended_between(conn: Connection, since: str, until: str) -> list[Any]:
+    """Conversations that ended in ``[since, until)``: rows of ``ended_at``, ``escalated_at``
+    (None: it ended without escalating), ``resolved_by_bot`` and ``csat``."""
+    query = select(
+        CONVERSATIONS.c.ended_at,
+        CONVERSATIONS.c.escalated_at,
+        CONVERSATIONS.c.resolved_by_bot,
+        CONVERSATIONS.c.csat,
+    ).where(CONVERSATIONS.c.ended_at >= since, CONVERSATIONS.c.ended_at < until)
+    return list(conn.execute(query))
+
+
 def ended_without_escalation(conn: Connection, since: str, until: str) -> int:
-    """Conversations that ended in ``[since, until)`` without escalating."""
+    """How many conversations ended in ``[since, until)`` without escalating."""
     count = conn.execute(
         select(func.count()).where(
             CONVERSATIONS.c.ended_at >= since,

@@ -45,7 +45,7 @@ class Event:
         before, after: :func:`visible_state` of the handoff before and after the change.
         lead_only: for leads alone, whatever the handoff (``presence.changed``).
         source: for that source's subscribed connections alone (no desktop gets it).
-        everyone: for every desktop connection, whatever it sees (``canned.changed``).
+        everyone: for every desktop connection, whatever it sees (``canned.changed``, ``targets.changed``).
     """
 
     seq: int

@@ -2,7 +2,7 @@
 
 Each addition is listed with the rule that decides, from how the hub is served, whether it is
 spoken; one that depends on an option (``offers`` only under ``--routing offer``) says so in
-its rule. Names appear in the protocol's order.
+its rule. Names appear in the protocol's order, then Agent Desk's own (``targets``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ SPOKEN: tuple[tuple[Feature, Callable[[HubConfig], bool]], ...] = (
     (Feature.CANNED, _always),
     (Feature.SOURCE_EVENTS, _always),
     (Feature.OFFERS, _offering),
+    (Feature.SERIES, _always),
+    (Feature.BOT_CSAT, _always),
+    (Feature.TARGETS, _always),
 )
 
 

@@ -192,6 +192,14 @@ def escalated_between(
     return [(json.loads(r.data), r.first_claimed_at) for r in conn.execute(query)]
 
 
+def escalated_count(conn: Connection, since: str, until: str) -> int:
+    """How many handoffs escalated in ``[since, until)``."""
+    count = conn.execute(
+        select(func.count()).where(HANDOFFS.c.escalated_at >= since, HANDOFFS.c.escalated_at < until)
+    ).scalar()
+    return int(count or 0)
+
+
 # -- routing by offers -------------------------------------------------------------------------
 
 SELECT_ROUTING = select(HANDOFFS.c.routing).where(HANDOFFS.c.id == bindparam("handoff_id"))

@@ -16,6 +16,11 @@ Definitions (PROTOCOL.md, Metrics), with the choices the contract leaves open ma
   those made to it), ``offers_accepted`` those its agent claimed while the offer stood, and
   ``offer_accept_s_avg`` is the mean time from offer to that claim. Under pull routing they
   are 0, 0 and null.
+- Conversations the bot resolved (``bot_resolved``, ``bot_csat_avg``, ``bot_csat_count``) are
+  counted at the top level only: they have no queue and no trigger. An agent is not told them
+  (null), as it is not told the handoff rate. ``series`` (with ``bucket_s``), the hour's handoff
+  rates and the buckets' rules: :mod:`~agent_desk.hub.series`. ``targets``: the team's targets
+  (:mod:`~agent_desk.hub.targets`).
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from agent_desk.hub import conversations, handoffs, offer_log
+from agent_desk.hub import handoffs, offer_log, series, targets
 from agent_desk.hub.offer_log import OfferFacts
+from agent_desk.hub.series import SERIES_KEYS, Ending
 from agent_desk.hub.store import Store
 from agent_desk.hub.users import User
 from agent_desk.protocol import messages as m
@@ -142,30 +148,58 @@ def figures(
     return result
 
 
+def _series(
+    items: Sequence[HandoffFacts],
+    ended: Sequence[Ending] | None,
+    now: datetime,
+    sla_targets_s: Mapping[int, float],
+    window: tuple[datetime, datetime, int],
+) -> list[dict[str, Any]]:
+    """The figures of each bucket of ``window`` (since, until, bucket_s), oldest first."""
+    since, until, bucket_s = window
+    count = series.bucket_count(since, until, bucket_s)
+    by_bucket = series.group(items, lambda h: h.escalated_at, since, bucket_s, count)
+    unescalated = [e for e in ended or () if not e.escalated]
+    ended_by_bucket = series.group(unescalated, lambda e: e.ended_at, since, bucket_s, count)
+    rows = []
+    starts = series.bucket_starts(since, bucket_s, count)
+    for start, bucket, bucket_ended in zip(starts, by_bucket, ended_by_bucket, strict=True):
+        seen = None if ended is None else len(bucket) + len(bucket_ended)
+        figured = figures(bucket, seen, now, sla_targets_s)
+        rows.append({"start": start, "conversations": seen, **{key: figured[key] for key in SERIES_KEYS[1:]}})
+    return rows
+
+
 def compute_metrics(
     handoffs: Iterable[HandoffFacts],
-    ended_without_escalation: int | None,
+    ended: Iterable[Ending] | None,
     now: datetime,
     sla_targets_s: Mapping[int, float],
     since: str,
     until: str,
     offers: Iterable[OfferFacts] = (),
+    bucket_s: int | None = None,
 ) -> dict[str, Any]:
-    """All figures of a ``metrics`` result.
+    """All figures of a ``metrics`` result but the hub's settings (``targets``) and the hour's rates.
 
     Args:
         handoffs: the handoffs escalated in the window (already scoped to the asker).
-        ended_without_escalation: conversations that ended in the window without escalating,
-            or None when the handoff rate is not known for this asker.
+        ended: the conversations that ended in the window, or None when the handoff rate is not
+            known for this asker.
         offers: the offers made of handoffs escalated in the window (already scoped).
+        bucket_s: with it, ``series`` lists the figures per bucket of this many seconds.
     """
     items = list(handoffs)
     made = list(offers)
-    conversations = None if ended_without_escalation is None else len(items) + ended_without_escalation
+    endings = None if ended is None else list(ended)
+    conversations = None if endings is None else len(items) + sum(not e.escalated for e in endings)
     data = figures(items, conversations, now, sla_targets_s, offers=made)
     data["conversations"] = conversations
+    data.update(series.bot_figures(endings))
     data["since"] = since
     data["until"] = until
+    if bucket_s is not None:
+        data["series"] = _series(items, endings, now, sla_targets_s, (parse_time(since), parse_time(until), bucket_s))
     by_queue: dict[str, list[HandoffFacts]] = {}
     by_trigger: dict[str, list[HandoffFacts]] = {}
     for h in items:
@@ -203,7 +237,8 @@ def metrics_result(store: Store, user: User, req: m.Metrics, sla_targets_s: Mapp
     defaults to the last 24 hours.
 
     Raises:
-        RequestError: ``invalid`` when ``since`` is after ``until``.
+        RequestError: ``invalid`` when ``since`` is after ``until``, or the window holds too many
+            buckets of ``bucket_s``.
         StoreUnavailable: storage failed.
     """
     now = store.clock()
@@ -211,14 +246,19 @@ def metrics_result(store: Store, user: User, req: m.Metrics, sla_targets_s: Mapp
     since = parse_time(req.since) if req.since else until - timedelta(hours=24)
     if since > until:
         raise RequestError(Code.INVALID, "since is after until")
+    if req.bucket_s is not None:
+        series.bucket_count(since, until, req.bucket_s)
     since_s, until_s = format_time(since), format_time(until)
     lead = user.role == Role.LEAD
 
     def work(conn: Connection) -> dict[str, Any]:
         rows = handoffs.escalated_between(conn, since_s, until_s, None if lead else user.id)
         facts = [HandoffFacts.of(handoff, first_claimed_at) for handoff, first_claimed_at in rows]
-        ended = conversations.ended_without_escalation(conn, since_s, until_s) if lead else None
+        ended = series.endings(conn, since_s, until_s) if lead else None
         offers = offer_log.escalated_between(conn, since_s, until_s, None if lead else user.id)
-        return compute_metrics(facts, ended, now, sla_targets_s, since_s, until_s, offers)
+        data = compute_metrics(facts, ended, now, sla_targets_s, since_s, until_s, offers, req.bucket_s)
+        data.update(series.hour_rates(conn, now) if lead else series.UNKNOWN_HOUR_RATES)
+        data["targets"] = targets.current(conn)
+        return data
 
     return result_ok(req.id, store.read(work))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Index, Integer, Table, Text, false
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class Meta(SQLModel, table=True):
@@ -105,6 +105,8 @@ class ConversationRow(SQLModel, table=True):
     watch_from: int = 0  # index of the first message the current watch covers
     ended_at: str | None = None
     resolved_by_bot: bool | None = None
+    #: The customer's rating of a conversation the bot resolved (``end`` ``csat``), or None.
+    csat: int | None = None
     escalated_at: str | None = None
     handoff_id: str | None = None
     #: The handoff fields the source set itself (JSON list): re-triage leaves those alone.
@@ -122,6 +124,16 @@ class CannedRow(SQLModel, table=True):
     title: str
     text: str = Field(sa_column=Column(Text, nullable=False))
     queues: str = "[]"  # JSON list; empty: every queue
+    updated_at: str
+    updated_by: str
+
+
+class TargetRow(SQLModel, table=True):
+    """One of the team's targets a lead set (``targets_set``); a target not set has no row."""
+
+    __tablename__ = "targets"
+    name: str = Field(primary_key=True)
+    value: float
     updated_at: str
     updated_by: str
 
@@ -155,4 +167,5 @@ RESULTS = _table(ResultRow)
 CONVERSATIONS = _table(ConversationRow)
 CANNED = _table(CannedRow)
 OFFERS = _table(OfferRow)
+TARGETS = _table(TargetRow)
 META = _table(Meta)

@@ -5,7 +5,8 @@ result, runs the request's handler in a savepoint, and stores the result in the 
 transaction, so many requests' work can share one commit (see :meth:`Store.write_batch`).
 The handlers live with their requests: :mod:`~agent_desk.hub.agent_requests`,
 :mod:`~agent_desk.hub.source_requests`, :mod:`~agent_desk.hub.talk_requests`,
-:mod:`~agent_desk.hub.canned`, :mod:`~agent_desk.hub.presence`, :mod:`~agent_desk.hub.metrics`,
+:mod:`~agent_desk.hub.canned`, :mod:`~agent_desk.hub.targets`, :mod:`~agent_desk.hub.presence`,
+:mod:`~agent_desk.hub.metrics`,
 and ``decline`` :mod:`~agent_desk.hub.offers`. Under ``--routing offer`` every change is also
 followed by routing (:class:`~agent_desk.hub.offers.Router`) in its own transaction.
 """
@@ -17,7 +18,16 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
-from agent_desk.hub import agent_requests, canned, offers, presence, results, source_requests, talk_requests
+from agent_desk.hub import (
+    agent_requests,
+    canned,
+    offers,
+    presence,
+    results,
+    source_requests,
+    talk_requests,
+    targets,
+)
 from agent_desk.hub.metrics import metrics_result
 from agent_desk.hub.offers import Router
 from agent_desk.hub.source_requests import SourceRequests
@@ -89,6 +99,7 @@ class HubService:
             "delivered": talk_requests.delivered,
             "canned_save": canned.save,
             "canned_delete": canned.remove,
+            "targets_set": targets.set_targets,
         }
         if self.router is not None:
             self._handlers["decline"] = self.router.decline

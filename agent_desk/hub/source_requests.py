@@ -216,7 +216,12 @@ class SourceRequests:
         return data
 
     def end(self, tx: Tx, user: User, req: m.End) -> dict[str, Any]:
-        """Close a watched conversation (it then counts for the handoff rate)."""
+        """Close a watched conversation (it then counts for the handoff rate), with the
+        customer's rating when the bot resolved it.
+
+        A conversation that ended already keeps its ending; one the bot resolved takes a rating
+        sent with a later ``end`` (the latest rating counts).
+        """
         row = conversations.get(tx.conn, user.id, req.conversation_id)
         if row is None:
             raise RequestError(Code.NOT_FOUND, f"no conversation {req.conversation_id!r}")
@@ -225,8 +230,10 @@ class SourceRequests:
                 tx.conn,
                 user.id,
                 req.conversation_id,
-                {"ended_at": tx.now_s, "resolved_by_bot": req.resolved_by_bot},
+                {"ended_at": tx.now_s, "resolved_by_bot": req.resolved_by_bot, "csat": req.csat},
             )
+        elif row.resolved_by_bot and req.resolved_by_bot and req.csat is not None:
+            conversations.update(tx.conn, user.id, req.conversation_id, {"csat": req.csat})
         self.sessions.forget((user.id, req.conversation_id))
         return {"ended": True, "escalated": row.handoff_id is not None}
 

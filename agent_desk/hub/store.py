@@ -168,6 +168,16 @@ def _add_offer_routing(conn: Connection) -> None:
         )
 
 
+def _add_bot_csat(conn: Connection) -> None:
+    """Schema 4 -> 5: a conversation the bot resolved keeps its customer's rating.
+
+    (The targets' table is new, so opening the store creates it.) A column that is there already
+    is left as it is.
+    """
+    if "csat" not in {column["name"] for column in inspect(conn).get_columns("conversations")}:
+        conn.execute(text("ALTER TABLE conversations ADD COLUMN csat INTEGER"))
+
+
 class Store:
     """The hub's storage. Not thread-safe: one thread uses it.
 
@@ -220,6 +230,7 @@ class Store:
             1: _add_conversation_overrides,
             2: _add_event_audiences,
             3: _add_offer_routing,
+            4: _add_bot_csat,
         }
         while version < SCHEMA_VERSION:
             migrations[version](conn)

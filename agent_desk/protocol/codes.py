@@ -45,6 +45,14 @@ BACKOFF_RESET_AFTER_S = 30.0
 #: agent holds at once (claimed ones plus offers pending to it) unless told otherwise.
 DEFAULT_OFFER_TIMEOUT_S = 30.0
 DEFAULT_CAPACITY = 3
+#: Metrics over time (addition ``series``): the bucket widths ``metrics`` takes (seconds), and
+#: the most buckets one ``metrics`` result lists (a longer window with them is ``invalid``).
+SERIES_BUCKETS_S = (3600, 86400)
+MAX_SERIES_BUCKETS = 1000
+#: A bot-resolved conversation's rating (``end`` ``csat``, addition ``bot_csat``).
+CSAT_MIN, CSAT_MAX = 1, 5
+#: The team's targets a lead sets (Agent Desk's addition ``targets``), in the order listed.
+TARGET_KEYS = ("time_to_escalation_s", "wait_p90_s", "sla_breaches_per_hour", "handoff_rate_spike")
 
 
 class Code(StrEnum):
@@ -132,6 +140,8 @@ class EventKind(StrEnum):
     PRESENCE_CHANGED = "presence.changed"
     #: The team's saved replies changed (every desktop connection; ``data`` is ``{}``).
     CANNED_CHANGED = "canned.changed"
+    #: The team's targets changed (every desktop connection; ``data`` is ``{"targets"}``).
+    TARGETS_CHANGED = "targets.changed"
     # What a subscribed source hears about its own conversations.
     HANDOFF_CLAIMED = "handoff.claimed"
     HANDOFF_REQUEUED = "handoff.requeued"
@@ -149,6 +159,8 @@ class Feature(StrEnum):
     OFFERS = "offers"
     SERIES = "series"
     BOT_CSAT = "bot_csat"
+    #: Agent Desk's own addition: the team's targets, set by a lead and kept on the hub.
+    TARGETS = "targets"
 
 
 class Routing(StrEnum):
@@ -188,6 +200,7 @@ STORED_REQUESTS = frozenset(
         "canned_delete",
         "delivered",
         "decline",
+        "targets_set",
     }
 )
 AGENT_REQUESTS = frozenset(
@@ -204,6 +217,7 @@ AGENT_REQUESTS = frozenset(
         "canned_list",
         "canned_save",
         "canned_delete",
+        "targets_set",
     }
 )
 #: Agent requests a hub served with ``--routing offer`` also takes.

@@ -14,18 +14,22 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictFloat,
     StrictInt,
     StrictStr,
     model_validator,
 )
 
 from agent_desk.protocol.codes import (
+    CSAT_MAX,
+    CSAT_MIN,
     MAX_CANNED_TEXT_CHARS,
     MAX_CANNED_TITLE_CHARS,
     MAX_ID_CHARS,
     MAX_TEXT_CHARS,
     MAX_TRANSCRIPT_MESSAGES,
     PROTOCOL_VERSION,
+    SERIES_BUCKETS_S,
 )
 from agent_desk.protocol.jsoncodec import decode, encode
 from agent_desk.protocol.timefmt import parse_time
@@ -177,10 +181,18 @@ class SetPresence(Request):
     status: Literal["available", "busy", "away"]
 
 
+def _check_bucket(value: int) -> int:
+    if value not in SERIES_BUCKETS_S:
+        raise ValueError(f"bucket_s must be one of {', '.join(map(str, SERIES_BUCKETS_S))}")
+    return value
+
+
 class Metrics(Request):
     type: Literal["metrics"] = "metrics"
     since: Time | None = None
     until: Time | None = None
+    #: With it, ``data.series`` lists the figures per bucket of this many seconds (addition ``series``).
+    bucket_s: Annotated[StrictInt, AfterValidator(_check_bucket)] | None = None
 
 
 class Escalate(Request):
@@ -207,6 +219,14 @@ class End(Request):
     type: Literal["end"] = "end"
     conversation_id: Name
     resolved_by_bot: StrictBool
+    #: The customer's rating of a conversation the bot resolved (addition ``bot_csat``).
+    csat: Annotated[StrictInt, Field(ge=CSAT_MIN, le=CSAT_MAX)] | None = None
+
+    @model_validator(mode="after")
+    def _rated_only_when_the_bot_resolved(self) -> End:
+        if self.csat is not None and not self.resolved_by_bot:
+            raise ValueError("csat rates a conversation the bot resolved; resolved_by_bot is false")
+        return self
 
 
 class ConversationStatus(Request):
@@ -257,6 +277,34 @@ class CannedDelete(Request):
     response_id: Name
 
 
+# -- the team's targets (Agent Desk's addition ``targets``) -------------------------------------
+
+#: A target: a number above 0 (null, in ``targets_set``, clears it).
+TargetValue = Annotated[StrictInt | StrictFloat, Field(gt=0, allow_inf_nan=False)]
+
+
+class Targets(BaseModel):
+    """The targets ``targets_set`` changes: those it names (null clears one); any other key is wrong."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time_to_escalation_s: TargetValue | None = None
+    wait_p90_s: TargetValue | None = None
+    sla_breaches_per_hour: TargetValue | None = None
+    handoff_rate_spike: TargetValue | None = None
+
+    def changes(self) -> dict[str, float | None]:
+        """The targets named, each with its new value (None: clear it)."""
+        return {key: (None if (value := getattr(self, key)) is None else float(value)) for key in self.model_fields_set}
+
+
+class TargetsSet(Request):
+    """A lead sets (or clears) some of the team's targets."""
+
+    type: Literal["targets_set"] = "targets_set"
+    targets: Targets
+
+
 class Subscribe(Request):
     """A source asks to hear about its conversations (``epoch``/``last_seq`` as for ``resume``)."""
 
@@ -300,6 +348,7 @@ REQUEST_MODELS: dict[str, type[Request]] = {
     "subscribe": Subscribe,
     "delivered": Delivered,
     "decline": Decline,
+    "targets_set": TargetsSet,
 }
 
 
@@ -370,6 +419,8 @@ __all__ = [
     "Resume",
     "SetPresence",
     "Subscribe",
+    "Targets",
+    "TargetsSet",
     "decode",
     "encode",
     "error_frame",

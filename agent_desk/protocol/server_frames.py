@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, TypeAdapter
 
 from agent_desk.protocol.messages import TierName, Time, Trig
 
@@ -268,6 +268,21 @@ class HandoffResolved(Wire):
     resolution: StrictStr
 
 
+class Targets(Wire):
+    """The team's targets (Agent Desk's addition ``targets``); null: not set."""
+
+    time_to_escalation_s: StrictFloat | StrictInt | None = None
+    wait_p90_s: StrictFloat | StrictInt | None = None
+    sla_breaches_per_hour: StrictFloat | StrictInt | None = None
+    handoff_rate_spike: StrictFloat | StrictInt | None = None
+
+
+class TargetsChanged(Wire):
+    """To every desktop: a lead changed the team's targets (all of them, as they now stand)."""
+
+    targets: Targets
+
+
 class Event(Wire):
     """An event; ``data`` is read by its kind with :func:`event_data`."""
 
@@ -290,6 +305,7 @@ _DATA: dict[str, type[Wire]] = {
     "handoff.requeued": HandoffRequeued,
     "agent.message": AgentMessage,
     "handoff.resolved": HandoffResolved,
+    "targets.changed": TargetsChanged,
 }
 
 

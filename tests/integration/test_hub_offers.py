@@ -235,7 +235,8 @@ async def test_features_list_offers_only_under_offer_routing_and_pull_never_offe
     assert (await ana.call("claim", handoff_id=handoff_id))["data"]["handoff"]["offer"] is None
     offering = await floor(hub_factory, "ben")
     ben, bot = await offering.peer("ben"), await offering.peer("bot")
-    assert ben.hello["features"] == ["reply", "notes", "canned", "source_events", "offers"]
+    features = ["reply", "notes", "canned", "source_events", "offers", "series", "bot_csat", "targets"]
+    assert ben.hello["features"] == features
     assert "offers" in bot.hello["features"]
 
 

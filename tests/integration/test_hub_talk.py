@@ -7,7 +7,7 @@ import json
 from tests.support.hubs import restart
 from tests.support.peers import Peer, escalate_body, message, rid
 
-FEATURES = ["reply", "notes", "canned", "source_events"]
+FEATURES = ["reply", "notes", "canned", "source_events", "series", "bot_csat", "targets"]
 OUTCOME = {"resolution": "resolved", "csat": 5}
 MAX_HANDOFF_BYTES = 512 * 1024
 
