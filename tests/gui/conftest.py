@@ -3,15 +3,17 @@ on its own event loop in a background thread (pytest-qt tests are synchronous)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from PySide6.QtCore import QSettings
 
+from agent_desk.client.surface import Link
 from agent_desk.demo.launcher import EmbeddedHub
 from agent_desk.hub.server import HubConfig
+from agent_desk.ui.app import DeskApp
 from agent_desk.ui.bridge import Bridge
 from agent_desk.ui.icons import Icons
 from agent_desk.ui.settings import DeskSettings
@@ -74,6 +76,33 @@ def live_hub(tmp_path: Path) -> Iterator[ThreadedHub]:
     running.add_user("bot", "source")
     yield running
     running.close()
+
+
+@pytest.fixture
+def desk_for(qtbot: Any, settings: DeskSettings, tmp_path: Path) -> Iterator[Callable[[ThreadedHub, str], DeskApp]]:
+    """Open real desktops (real engine, own cache each) signed in to a hub, once online; shut
+    down after the test."""
+    made: list[DeskApp] = []
+
+    def start(hub: ThreadedHub, user: str) -> DeskApp:
+        app = DeskApp(settings=settings, cache_dir=str(tmp_path / f"cache-{user}"))
+        qtbot.addWidget(app.window)
+        app.start_direct(hub.url, user, hub.tokens[user])
+        made.append(app)
+        qtbot.waitExposed(app.window)
+        qtbot.waitUntil(
+            lambda: (
+                app.window.session is not None
+                and app.bridge.status is not None
+                and app.bridge.status.link == Link.ONLINE
+            ),
+            timeout=WAIT_MS,
+        )
+        return app
+
+    yield start
+    for app in made:
+        app.shutdown()
 
 
 @pytest.fixture

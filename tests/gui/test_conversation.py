@@ -3,8 +3,6 @@ offline replies, notes, saved replies and drafts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,25 +21,6 @@ from tests.support.handoffs import at, handoff
 from tests.support.peers import Peer
 
 WAIT_MS = 20_000
-
-
-@pytest.fixture
-def desk_for(qtbot: Any, settings: Any, tmp_path: Path) -> Callable[..., DeskApp]:
-    made: list[DeskApp] = []
-
-    def start(hub: ThreadedHub, user: str) -> DeskApp:
-        app = DeskApp(settings=settings, cache_dir=str(tmp_path / f"cache-{user}"))
-        qtbot.addWidget(app.window)
-        app.start_direct(hub.url, user, hub.tokens[user])
-        made.append(app)
-        qtbot.waitUntil(
-            lambda: app.bridge.status is not None and app.bridge.status.link == Link.ONLINE, timeout=WAIT_MS
-        )
-        return app
-
-    yield start
-    for app in made:
-        app.shutdown()
 
 
 @pytest.fixture

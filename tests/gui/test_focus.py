@@ -3,8 +3,6 @@ cannot act, Enter moves into the conversation, and arriving rows do not move the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +10,6 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QCursor
 from PySide6.QtTest import QTest
 
-from agent_desk.ui.app import DeskApp
 from agent_desk.ui.queue.filter import View
 from tests.gui.conftest import ThreadedHub
 from tests.gui.desk_helpers import Desk, make_desk
@@ -30,24 +27,6 @@ def desk(qtbot: Any, settings: Any) -> Desk:
     made.online()
     made.session()
     return made
-
-
-@pytest.fixture
-def desk_for(qtbot: Any, settings: Any, tmp_path: Path) -> Iterator[Callable[[ThreadedHub, str], DeskApp]]:
-    made: list[DeskApp] = []
-
-    def start(hub: ThreadedHub, user: str) -> DeskApp:
-        app = DeskApp(settings=settings, cache_dir=str(tmp_path / f"cache-{user}"))
-        qtbot.addWidget(app.window)
-        app.start_direct(hub.url, user, hub.tokens[user])
-        made.append(app)
-        qtbot.waitExposed(app.window)
-        qtbot.waitUntil(lambda: app.window.session is not None, timeout=WAIT_MS)
-        return app
-
-    yield start
-    for app in made:
-        app.shutdown()
 
 
 def highlighted(window: Any) -> str:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import QCoreApplication, Qt, QThread
 from PySide6.QtTest import QTest
 
@@ -24,23 +21,6 @@ from tests.gui.conftest import ThreadedHub
 from tests.support.peers import message
 
 WAIT_MS = 20_000
-
-
-@pytest.fixture
-def desk_for(qtbot: Any, settings: Any, tmp_path: Path) -> Callable[[ThreadedHub, str], DeskApp]:
-    made: list[DeskApp] = []
-
-    def start(hub: ThreadedHub, user: str) -> DeskApp:
-        app = DeskApp(settings=settings, cache_dir=str(tmp_path / f"cache-{user}"))
-        qtbot.addWidget(app.window)
-        app.start_direct(hub.url, user, hub.tokens[user])
-        made.append(app)
-        qtbot.waitUntil(lambda: app.window.session is not None, timeout=WAIT_MS)
-        return app
-
-    yield start
-    for app in made:
-        app.shutdown()
 
 
 def held(app: DeskApp, handoff_id: str) -> dict[str, Any] | None:

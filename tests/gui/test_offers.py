@@ -4,7 +4,7 @@ Decline, expiry, presence, a hub restart, and what a lead sees."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,25 +37,6 @@ def hub(tmp_path: Path) -> Iterator[ThreadedHub]:
     running = offer_hub(tmp_path, 30.0)
     yield running
     running.close()
-
-
-@pytest.fixture
-def desk_for(qtbot: Any, settings: Any, tmp_path: Path) -> Iterator[Callable[..., DeskApp]]:
-    made: list[DeskApp] = []
-
-    def start(hub: ThreadedHub, user: str) -> DeskApp:
-        app = DeskApp(settings=settings, cache_dir=str(tmp_path / f"cache-{user}"))
-        qtbot.addWidget(app.window)
-        app.start_direct(hub.url, user, hub.tokens[user])
-        made.append(app)
-        qtbot.waitUntil(
-            lambda: app.bridge.status is not None and app.bridge.status.link == Link.ONLINE, timeout=WAIT_MS
-        )
-        return app
-
-    yield start
-    for app in made:
-        app.shutdown()
 
 
 def card_shows(app: DeskApp, handoff_id: str) -> bool:

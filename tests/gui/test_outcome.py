@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -23,24 +20,6 @@ from tests.gui.factories import view
 from tests.support.handoffs import BASE, at, handoff
 
 WAIT_MS = 20_000
-
-
-@pytest.fixture
-def desk_for(qtbot: Any, settings: Any, tmp_path: Path) -> Iterator[Callable[[ThreadedHub, str], DeskApp]]:
-    made: list[DeskApp] = []
-
-    def start(hub: ThreadedHub, user: str) -> DeskApp:
-        app = DeskApp(settings=settings, cache_dir=str(tmp_path / f"cache-{user}"))
-        qtbot.addWidget(app.window)
-        app.start_direct(hub.url, user, hub.tokens[user])
-        made.append(app)
-        qtbot.waitExposed(app.window)
-        qtbot.waitUntil(lambda: app.window.session is not None, timeout=WAIT_MS)
-        return app
-
-    yield start
-    for app in made:
-        app.shutdown()
 
 
 def held(app: DeskApp, handoff_id: str) -> dict[str, Any]:
