@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
+    QMimeData,
     QModelIndex,
     QObject,
     Qt,
@@ -32,6 +33,7 @@ from PySide6.QtCore import (
 from agent_desk.client.surface import Handoff, HandoffDelta
 from agent_desk.protocol.codes import DEFAULT_SLA_TARGETS_S
 from agent_desk.ui.queue import cells
+from agent_desk.ui.queue.drag import HANDOFFS_MIME, handoff_mime
 from agent_desk.ui.queue.rows import (
     COLUMN_COUNT,
     HANDOFF_ROLE,
@@ -45,9 +47,11 @@ from agent_desk.ui.queue.rows import (
     Sla,
 )
 from agent_desk.ui.queue.tally import Counts, Tally
-from agent_desk.ui.row_model import AnyIndex, RowModel
+from agent_desk.ui.row_model import ROW_FLAGS, AnyIndex, RowModel
 from agent_desk.ui.text import one_line
 from agent_desk.ui.threads import ensure_gui_thread
+
+_DRAG_FLAGS = ROW_FLAGS | Qt.ItemFlag.ItemIsDragEnabled
 
 
 def _row_key(row: Row) -> tuple[Any, ...]:
@@ -222,6 +226,17 @@ class QueueModel(RowModel[Row]):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        # Rows may be dragged; only a lead's table starts a drag (QueuePane.set_lead).
+        return _DRAG_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+    def mimeTypes(self) -> list[str]:
+        return [HANDOFFS_MIME]
+
+    def mimeData(self, indexes: Iterable[QModelIndex]) -> QMimeData:
+        rows = sorted({i.row() for i in indexes if i.isValid() and 0 <= i.row() < len(self._rows)})
+        return handoff_mime(self._rows[r].id for r in rows)
 
     # ---- applying changes -------------------------------------------------------------------
 

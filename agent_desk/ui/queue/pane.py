@@ -10,6 +10,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -22,6 +23,7 @@ from agent_desk.ui.icons import Icons
 from agent_desk.ui.queue.delegate import ROW_HEIGHT, QueueDelegate
 from agent_desk.ui.queue.filter import QueueFilter, View
 from agent_desk.ui.queue.model import QueueModel
+from agent_desk.ui.queue.move_panel import MovePanel
 from agent_desk.ui.queue.offer_card import OfferCard
 from agent_desk.ui.queue.rows import Column
 from agent_desk.ui.text import one_line
@@ -59,7 +61,8 @@ class QueuePane(QWidget):
     Attributes:
         view_title: the view's name and how many rows it shows.
         scope, tier, language, status: the filter boxes (status only in the All view).
-        notice: a one-off message above the table; offer_card: the offer to answer, above it too.
+        notice: a one-off message above the table; offer_card: the offer to answer, above it too;
+        move_panel: a lead's moves, item by item, above it as well.
         table: the queue's view; delegate: paints its cells.
     """
 
@@ -90,10 +93,12 @@ class QueuePane(QWidget):
         layout.addWidget(self._build_filters())
         layout.addLayout(self._build_notice())
         self.offer_card = OfferCard(themes)
-        offer_box = QHBoxLayout()
+        offer_box = QVBoxLayout()
         offer_box.setContentsMargins(12, 8, 12, 0)
         offer_box.addWidget(self.offer_card)
         layout.addLayout(offer_box)
+        self.move_panel = MovePanel()
+        offer_box.addWidget(self.move_panel)
         layout.addWidget(self._build_table(themes, icons), 1)
         self.table.setColumnHidden(Column.STATUS, True)
         self.status.hide()
@@ -316,7 +321,7 @@ class QueuePane(QWidget):
 
     def select_first_if_none(self) -> None:
         if not self.table.selectionModel().hasSelection() and self._proxy.rowCount() > 0:
-            self.table.selectRow(0)
+            self.table.selectionModel().setCurrentIndex(self._proxy.index(0, 0), self._SELECT_ROW)
 
     def on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid() or self._following:
@@ -324,7 +329,8 @@ class QueuePane(QWidget):
         source = self._proxy.mapToSource(current)
         if source.isValid():
             selection = self.table.selectionModel()
-            if not selection.isRowSelected(current.row()):  # a filter moved it: the highlight follows
+            ctrl = QApplication.keyboardModifiers() & Qt.KeyboardModifier.ControlModifier
+            if not selection.isRowSelected(current.row()) and not ctrl:  # a filter moved it: follow
                 with self.following():
                     selection.select(current, self._SELECT_ROW)
             self.handoffChosen.emit(self._model.row_record(source.row()).id)
@@ -334,6 +340,36 @@ class QueuePane(QWidget):
         rows = self.table.selectionModel().selectedRows()
         source = self._proxy.mapToSource(rows[0]) if rows else QModelIndex()
         return self._model.row_record(source.row()).id if source.isValid() else ""
+
+    def selected_ids(self) -> list[str]:
+        """The handoffs of every selected row, in the queue's order (a lead selects many)."""
+        rows = sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row())
+        sources = (self._proxy.mapToSource(i) for i in rows)
+        return [self._model.row_record(s.row()).id for s in sources if s.isValid()]
+
+    def set_lead(self, lead: bool) -> None:
+        """A lead selects many rows and drags them; an agent works one row at a time."""
+        mode = QAbstractItemView.SelectionMode
+        self.table.setSelectionMode(mode.ExtendedSelection if lead else mode.SingleSelection)
+        self.table.setDragEnabled(lead)
+        self.table.setDragDropMode(
+            QAbstractItemView.DragDropMode.DragOnly if lead else QAbstractItemView.DragDropMode.NoDragDrop
+        )
+        policy = Qt.ContextMenuPolicy.CustomContextMenu if lead else Qt.ContextMenuPolicy.DefaultContextMenu
+        self.table.setContextMenuPolicy(policy)
+
+    def extend_selection(self, step: int) -> bool:
+        """Add the next (+1) or previous (-1) row to the selection (Shift+J / Shift+K)."""
+        current = self.table.currentIndex()
+        row = current.row() + step if current.isValid() else 0
+        if not 0 <= row < self._proxy.rowCount():
+            return False
+        index = self._proxy.index(row, 0)
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        with self.following():
+            self.table.selectionModel().setCurrentIndex(index, flags)
+        self.table.scrollTo(index)
+        return True
 
     def clear_selection(self) -> None:
         self.table.selectionModel().clearSelection()
@@ -405,7 +441,7 @@ class QueuePane(QWidget):
         """Select a handoff's row and scroll to it, when the view shows it."""
         index = self.index_of(handoff_id)
         if index.isValid():
-            self.table.selectRow(index.row())
+            self.table.selectionModel().setCurrentIndex(index, self._SELECT_ROW)
             self.table.scrollTo(index)
 
     def select_next(self) -> bool:

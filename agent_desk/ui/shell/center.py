@@ -11,17 +11,18 @@ from agent_desk.ui.queue.model import QueueModel
 from agent_desk.ui.queue.pane import QueuePane
 from agent_desk.ui.sync.attention import AttentionPanel
 from agent_desk.ui.team.agents import AgentsPanel
+from agent_desk.ui.team.floor import FloorPanel
 from agent_desk.ui.theme import ThemeManager
 
 #: The panels by the names the sidebar uses; "queue" is the queue pane.
-PANELS = ("queue", "agents", "metrics", "attention")
+PANELS = ("queue", "agents", "metrics", "attention", "floor")
 
 
 class CenterStack(QStackedWidget):
-    """One of: the queue, the team (leads), the metrics (leads), Needs attention.
+    """One of: the queue, the team (leads), the metrics (leads), Needs attention, the floor (leads).
 
     Attributes:
-        queue_pane, agents_panel, metrics_panel, attention_panel: the panels.
+        queue_pane, agents_panel, metrics_panel, attention_panel, floor_panel: the panels.
     """
 
     def __init__(
@@ -37,8 +38,13 @@ class CenterStack(QStackedWidget):
         self.agents_panel = AgentsPanel(themes, icons)
         self.metrics_panel = MetricsPanel(icons)
         self.attention_panel = AttentionPanel(icons, model.describe)
+        self.floor_panel = FloorPanel()
         self._panels: dict[str, QWidget] = dict(
-            zip(PANELS, (self.queue_pane, self.agents_panel, self.metrics_panel, self.attention_panel), strict=True)
+            zip(
+                PANELS,
+                (self.queue_pane, self.agents_panel, self.metrics_panel, self.attention_panel, self.floor_panel),
+                strict=True,
+            )
         )
         for widget in self._panels.values():
             self.addWidget(widget)

@@ -195,7 +195,7 @@ class Sidebar(QWidget):
     Signals:
         viewChosen(str): one of the :class:`View` values.
         queueChosen(str): a queue name, or "" for all queues.
-        panelChosen(str): ``queue`` (the table), ``agents``, ``metrics`` or ``attention``.
+        panelChosen(str): ``queue`` (the table), ``agents``, ``metrics``, ``floor`` or ``attention``.
     """
 
     viewChosen = Signal(str)
@@ -244,6 +244,9 @@ class Sidebar(QWidget):
         self.team.nav.set_items(
             [
                 NavItem("agents", self.tr("Agents"), "agents", None, self.tr("Who is on, and what they hold")),
+                NavItem(
+                    "floor", self.tr("Floor"), "waiting", None, self.tr("The live floor: queues, people, breaches")
+                ),
                 NavItem("metrics", self.tr("Metrics"), "metrics", None, self.tr("Handoff and resolution figures")),
             ]
         )
@@ -323,7 +326,7 @@ class Sidebar(QWidget):
 
     def show_panel(self, panel: str, view: str) -> None:
         """Highlight what the centre shows, without announcing it again."""
-        lists = {"agents": self.team, "metrics": self.team, "attention": self.attention}
+        lists = {"agents": self.team, "metrics": self.team, "floor": self.team, "attention": self.attention}
         for nav in (self.views, self.team, self.attention):
             nav.blockSignals(True)
             nav.selectionModel().blockSignals(True)

@@ -106,6 +106,7 @@ class AgentsModel(RowModel[UserInfo]):
                     languages=user.languages or known.languages,
                     presence=user.presence,
                     active=user.active,
+                    capacity=user.capacity if user.capacity is not None else known.capacity,
                 )
                 self._rows[row] = merged
                 self.dataChanged.emit(self.index(row, 0), self.index(row, 4))
