@@ -43,6 +43,7 @@ from agent_desk.client.cache import Cache, CacheWriteError
 from agent_desk.client.canned import SavedReplies
 from agent_desk.client.commit_thread import CommitThread
 from agent_desk.client.engine_thread import EngineThread
+from agent_desk.client.lead_requests import LeadRequests
 from agent_desk.client.outbox import OutboxEntry, RequestRefused, build_entry
 from agent_desk.client.presence import Presence
 from agent_desk.client.queries import Queries
@@ -62,7 +63,7 @@ from agent_desk.client.surface import (
 )
 from agent_desk.client.tokens import TokenStore, normalise_hub_url
 from agent_desk.protocol.frames import describe_validation_error
-from agent_desk.protocol.messages import CannedSave, Metrics
+from agent_desk.protocol.messages import CannedSave
 from agent_desk.protocol.timefmt import now_str
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class _Desk:
     committer: CommitThread
 
 
-class Engine:
+class Engine(LeadRequests):
     """The desktop's engine for one user on one hub.
 
     Listener calls happen on the engine thread only. Command methods are thread-safe and never
@@ -307,26 +308,6 @@ class Engine:
         """Set this user's presence (available, busy, away); returns the request id."""
         return self._record("presence", status=status)
 
-    def request_metrics(self, since: str | None = None, until: str | None = None) -> str:
-        """Ask the hub for figures; the answer comes through ``on_metrics`` with this id.
-
-        Raises:
-            RequestRefused: ``since``/``until`` are not protocol times.
-        """
-        request_id = uuid.uuid4().hex
-        fields = {k: v for k, v in (("since", since), ("until", until)) if v is not None}
-        try:
-            frame = Metrics.model_validate({"type": "metrics", "id": request_id, **fields}).to_wire()
-        except ValueError as error:
-            raise RequestRefused(str(error)) from None
-        reports = self._reports
-
-        def answer(data: Mapping[str, Any] | None, error: str | None) -> None:
-            reports.emit("on_metrics", request_id, data, error)
-
-        self._post(lambda desk: desk.queries.ask(frame, answer))
-        return request_id
-
     def reply(self, handoff_id: str, text: str) -> str:
         """Send ``text`` to the customer of a handoff this user holds (works offline).
 
@@ -472,6 +453,10 @@ class Engine:
     def _post(self, work: Callable[[_Desk], object]) -> None:
         """Run ``work`` on the engine thread, with its parts, once they are ready."""
         self._thread.post(lambda: work(self._require_desk()))
+
+    def _post_query(self, ask: Callable[[Queries], None]) -> None:
+        """Run ``ask`` with the queries on the engine thread (:class:`LeadRequests`)."""
+        self._post(lambda desk: ask(desk.queries))
 
     def _record(self, kind: str, **fields: Any) -> str:
         """Build a request the person made (checked here, on the caller's thread) and record it."""

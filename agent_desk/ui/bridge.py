@@ -58,9 +58,18 @@ class EngineCommands(Protocol):
     def claim(self, handoff_id: str) -> Any: ...
     def release(self, handoff_id: str) -> Any: ...
     def resolve(self, handoff_id: str, outcome: dict[str, Any]) -> Any: ...
-    def reassign(self, handoff_id: str, to_user: str | None = None, to_queue: str | None = None) -> Any: ...
+    def reassign(
+        self,
+        handoff_id: str,
+        to_user: str | None = None,
+        to_queue: str | None = None,
+        expected_version: int | None = None,
+    ) -> Any: ...
     def set_presence(self, status: str) -> Any: ...
-    def request_metrics(self, since: str | None = None, until: str | None = None) -> Any: ...
+    def request_metrics(
+        self, since: str | None = None, until: str | None = None, bucket_s: int | None = None
+    ) -> Any: ...
+    def set_targets(self, targets: Mapping[str, float | None]) -> Any: ...
     def reply(self, handoff_id: str, text: str) -> Any: ...
     def note(self, handoff_id: str, text: str) -> Any: ...
     def save_draft(self, handoff_id: str, kind: str, text: str) -> Any: ...
@@ -363,14 +372,29 @@ class Bridge(QObject, _Reports):
     def resolve(self, handoff_id: str, outcome: dict[str, Any]) -> Any:
         return self._call("resolve", handoff_id, dict(outcome))
 
-    def reassign(self, handoff_id: str, to_user: str | None = None, to_queue: str | None = None) -> Any:
+    def reassign(
+        self,
+        handoff_id: str,
+        to_user: str | None = None,
+        to_queue: str | None = None,
+        expected_version: int | None = None,
+    ) -> Any:
+        """Move a handoff; with ``expected_version`` the hub refuses it if it changed meanwhile."""
+        if expected_version is not None:
+            return self._call(
+                "reassign", handoff_id, to_user=to_user, to_queue=to_queue, expected_version=expected_version
+            )
         return self._call("reassign", handoff_id, to_user=to_user, to_queue=to_queue)
 
     def set_presence(self, status: str) -> Any:
         return self._call("set_presence", status)
 
-    def request_metrics(self, since: str | None = None, until: str | None = None) -> Any:
-        return self._call("request_metrics", since=since, until=until)
+    def request_metrics(self, since: str | None = None, until: str | None = None, bucket_s: int | None = None) -> Any:
+        return self._call("request_metrics", since=since, until=until, bucket_s=bucket_s)
+
+    def set_targets(self, targets: Mapping[str, float | None]) -> Any:
+        """Keep the team's targets on the hub; answered through ``metricsReady`` with the id."""
+        return self._call("set_targets", dict(targets))
 
     def reply(self, handoff_id: str, text: str) -> Any:
         return self._call("reply", handoff_id, text)

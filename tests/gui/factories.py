@@ -98,8 +98,11 @@ class FakeEngine:
     def set_presence(self, status: str) -> str:
         return self._record("set_presence", status)
 
-    def request_metrics(self, since: str | None = None, until: str | None = None) -> str:
-        return self._record("request_metrics", since=since, until=until)
+    def request_metrics(self, since: str | None = None, until: str | None = None, bucket_s: int | None = None) -> str:
+        return self._record("request_metrics", since=since, until=until, bucket_s=bucket_s)
+
+    def set_targets(self, targets: Mapping[str, Any]) -> str:
+        return self._record("set_targets", dict(targets))
 
     def dismiss_attention(self, request_id: str) -> None:
         self._record("dismiss_attention", request_id)

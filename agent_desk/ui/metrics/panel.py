@@ -1,16 +1,16 @@
 """The lead's figures: handoff and resolution rates, CSAT after handoff, waits, SLA breaches,
-by queue and by trigger. Fetched through the engine (``metrics``); nothing is computed here."""
+by queue and by trigger, charted over time; the team's targets and a banner when one is
+passed. Fetched through the engine (``metrics``); only the targets check is computed here."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -22,15 +22,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent_desk.protocol.timefmt import format_time
 from agent_desk.ui import labels
 from agent_desk.ui.icons import Icons
+from agent_desk.ui.metrics.charts import TrendCharts
+from agent_desk.ui.metrics.period import PeriodPicker
+from agent_desk.ui.metrics.targets import Breach, BreachBanner, TargetsEditor, find_breaches, number, parse_targets
 from agent_desk.ui.row_model import AnyIndex, RowModel
 from agent_desk.ui.text import format_rate, format_seconds, mapping_of, one_line
 from agent_desk.ui.widgets import plain_label, set_tip
 
 #: Refresh while the panel is shown.
-AUTO_REFRESH_MS = 60_000
+AUTO_REFRESH_MS = 30_000
+#: How often "updated 12 s ago" ticks.
+TICK_MS = 1_000
+#: Agents' feedback on a trigger's handovers, as the Feedback column words it.
+FEEDBACK_KINDS = ("appropriate", "premature", "late")
+
+
+def feedback_text(feedback: Mapping[str, Any]) -> str:
+    """``appropriate 3 · premature 1 · late 0``; "—" when no agent gave any."""
+    if not any(isinstance(feedback.get(k), int) for k in FEEDBACK_KINDS):
+        return "—"
+    return " · ".join(f"{k} {_int(feedback.get(k))}" for k in FEEDBACK_KINDS)
 
 
 def _csat(figures: Mapping[str, Any]) -> str:
@@ -54,13 +67,13 @@ class BreakdownModel(RowModel[tuple[str, Mapping[str, Any]]]):
     def _columns(self) -> list[str]:
         columns = [
             self.tr("Trigger") if self._by_trigger else self.tr("Queue"),
-            self.tr("Handoffs"),
-            self.tr("Handoff rate"),
+            self.tr("Hand-\noffs"),
+            self.tr("Rate"),
             self.tr("Resolved"),
             self.tr("CSAT"),
-            self.tr("Wait avg"),
-            self.tr("Wait p90"),
-            self.tr("SLA breaches"),
+            self.tr("Wait\navg"),
+            self.tr("Wait\np90"),
+            self.tr("SLA\nbreaches"),
         ]
         if self._by_trigger:
             columns.append(self.tr("Feedback"))
@@ -94,7 +107,7 @@ class BreakdownModel(RowModel[tuple[str, Mapping[str, Any]]]):
             format_seconds(f.get("wait_avg_s")),
             format_seconds(f.get("wait_p90_s")),
             _int(f.get("sla_breaches")),
-            " · ".join(_int(feedback.get(k)) for k in ("appropriate", "premature", "late")),
+            feedback_text(feedback),
         ]
         return values[column - 1] if 1 <= column <= len(values) else ""
 
@@ -103,6 +116,8 @@ class BreakdownModel(RowModel[tuple[str, Mapping[str, Any]]]):
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self.text(index.row(), index.column())
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 0:
+            return self.text(index.row(), 0)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if index.column() == 0:
                 return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -140,13 +155,21 @@ class MetricCard(QFrame):
 
 
 class MetricsPanel(QWidget):
-    """Figures for a period, refreshed on demand and every minute while shown.
+    """Figures for a period, refreshed on demand and every 30 s while shown; leads only.
 
     Signals:
-        refreshRequested(object, object): since and until (protocol times, or None).
+        refreshRequested(object, object, object): since, until (protocol times) and bucket_s.
+        targetsSaveRequested(object): the targets the lead wants kept (key -> number or None).
+        breachesFound(object): targets newly passed (a list of Breach), once per breach.
+        openRequested(str, str): show the handoffs of a ``queue`` or ``trigger`` (its name).
+        exportRequested(): the lead asked to save the view as CSV.
     """
 
-    refreshRequested = Signal(object, object)
+    refreshRequested = Signal(object, object, object)
+    targetsSaveRequested = Signal(object)
+    breachesFound = Signal(object)
+    openRequested = Signal(str, str)
+    exportRequested = Signal()
 
     def __init__(self, icons: Icons, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -170,16 +193,20 @@ class MetricsPanel(QWidget):
         top.addStretch(1)
         self.status = plain_label("", "MetricLabel")
         top.addWidget(self.status)
-        self.period = QComboBox()
-        self.period.addItem(self.tr("Last 24 hours"), "24h")
-        self.period.addItem(self.tr("Today"), "today")
-        self.period.addItem(self.tr("Last 7 days"), "7d")
-        set_tip(self.period, self.tr("Which handoffs count: by when they were handed over"), self.tr("Period"))
+        self.period = PeriodPicker()
         top.addWidget(self.period)
         self.refresh_button = QPushButton(icons.icon("refresh", "text"), self.tr("Refresh"))
         set_tip(self.refresh_button, self.tr("Ask the hub for the figures again"), self.tr("Refresh metrics"))
         top.addWidget(self.refresh_button)
+        self.export_button = QPushButton(self.tr("Export CSV…"))
+        set_tip(self.export_button, self.tr("Save this view (figures, tables, series) as CSV"), self.tr("Export CSV"))
+        self.export_button.setEnabled(False)
+        top.addWidget(self.export_button)
         layout.addLayout(top)
+        self.targets_editor = TargetsEditor()
+        layout.addWidget(self.targets_editor)
+        self.banner = BreachBanner()
+        layout.addWidget(self.banner)
 
         grid = QGridLayout()
         grid.setSpacing(10)
@@ -206,10 +233,16 @@ class MetricsPanel(QWidget):
                 self.tr("Routing by offers: offers the agents accepted, of all made, and how soon on average"),
             ),
         }
-        for number, card in enumerate(self.cards.values()):
-            grid.addWidget(card, number // 4, number % 4)
+        for place, card in enumerate(self.cards.values()):
+            grid.addWidget(card, place // 4, place % 4)
         layout.addLayout(grid)
         self.cards["offers"].hide()  # until a hub that routes by offers reports them
+        self.charts_title = plain_label(self.tr("Over time"), "SectionLabel")
+        layout.addWidget(self.charts_title)
+        self.charts_title.hide()
+        self._layout = layout
+        # Made when the hub first answers with a series (agents never pay for them).
+        self.charts: TrendCharts | None = None
 
         self.by_queue = BreakdownModel(False, self)
         self.by_trigger = BreakdownModel(True, self)
@@ -228,24 +261,40 @@ class MetricsPanel(QWidget):
             table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
             table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             header = table.horizontalHeader()
-            # Every column as wide as its content (names are never cut: "negative sentiment");
-            # the last one takes what is left.
+            # Figures as wide as their content; the name takes what is left (cut with "…", the
+            # whole name in its tooltip), so the table never scrolls sideways.
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-            header.setStretchLastSection(True)
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            header.setMinimumSectionSize(40)
+            table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            table.setTextElideMode(Qt.TextElideMode.ElideRight)
             header.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self._fit(table)
             self._tables.append(table)
             layout.addWidget(table)
         layout.addStretch(1)
 
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        self.data: Mapping[str, Any] = {}
+        self.bucket_s = 3600
+        self.targets: dict[str, float | None] = parse_targets(None)
+        self.breaches: list[Breach] = []
+        self.updated_at: datetime | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(AUTO_REFRESH_MS)
+        self._tick = QTimer(self)
+        self._tick.setInterval(TICK_MS)
         self._connect_signals()
 
     def _connect_signals(self) -> None:
         self._timer.timeout.connect(self.refresh)
+        self._tick.timeout.connect(self.on_tick)
         self.refresh_button.clicked.connect(self.refresh)
-        self.period.currentIndexChanged.connect(self.refresh)
+        self.export_button.clicked.connect(self.exportRequested)
+        self.period.changed.connect(self.refresh)
+        self.targets_editor.saveRequested.connect(self.targetsSaveRequested)
+        self.banner.openRequested.connect(self.openRequested)
         self.by_queue.modelReset.connect(self.on_figures_reset)
         self.by_trigger.modelReset.connect(self.on_figures_reset)
 
@@ -262,30 +311,46 @@ class MetricsPanel(QWidget):
         table.setFixedHeight(height + scroll)
         table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
-    def window_bounds(self) -> tuple[str | None, str | None]:
-        """since/until for the chosen period (None: the hub's default, the last 24 hours)."""
-        choice = self.period.currentData()
-        now = datetime.now(UTC)
-        if choice == "today":
-            midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-            return format_time(midnight), format_time(now)
-        if choice == "7d":
-            return format_time(now - timedelta(days=7)), format_time(now)
-        return None, None
-
     def refresh(self) -> None:
         self.status.setText(self.tr("Updating…"))
-        since, until = self.window_bounds()
-        self.refreshRequested.emit(since, until)
+        period = self.period.period()
+        self.bucket_s = period.bucket_s
+        self._timer.start()  # the next automatic refresh is 30 s after this one
+        self.refreshRequested.emit(period.since, period.until, period.bucket_s)
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        self._timer.start()
+        self._tick.start()
         self.refresh()
 
     def hideEvent(self, event: Any) -> None:
         super().hideEvent(event)
         self._timer.stop()
+        self._tick.stop()
+
+    def on_tick(self) -> None:
+        if self.updated_at is None:
+            return
+        seconds = max(0, int((datetime.now() - self.updated_at).total_seconds()))
+        if seconds < 60:
+            text = self.tr("Updated %1 s ago").replace("%1", str(seconds))
+        else:
+            text = self.tr("Updated %1 min ago").replace("%1", str(seconds // 60))
+        self.status.setText(text)
+
+    def set_targets(self, targets: Mapping[str, Any] | None) -> None:
+        """The team's targets (from the hub); the banner is checked again against them."""
+        self.targets = parse_targets(targets)
+        self.targets_editor.set_targets(self.targets)
+        self._check_targets()
+
+    def _check_targets(self) -> None:
+        before = {b.identity for b in self.breaches}
+        self.breaches = find_breaches(self.data, self.targets) if self.data else []
+        self.banner.show_breaches(self.breaches)
+        new = [b for b in self.breaches if b.identity not in before]
+        if new:
+            self.breachesFound.emit(new)
 
     def show_error(self, text: str) -> None:
         self.status.setText(self.tr("Could not update: %1").replace("%1", one_line(text, 200)))
@@ -316,4 +381,21 @@ class MetricsPanel(QWidget):
         )
         self.by_queue.set_figures(data.get("by_queue") if isinstance(data.get("by_queue"), Mapping) else {})
         self.by_trigger.set_figures(data.get("by_trigger") if isinstance(data.get("by_trigger"), Mapping) else {})
-        self.status.setText(self.tr("Updated %1").replace("%1", datetime.now().strftime("%H:%M")))
+        self.data = data
+        self.export_button.setEnabled(True)
+        series = data.get("series")
+        has_series = isinstance(series, list) and bool(series)
+        self.charts_title.setVisible(has_series)
+        if has_series and isinstance(series, list):
+            if self.charts is None:
+                self.charts = TrendCharts()
+                self._layout.insertWidget(self._layout.indexOf(self.charts_title) + 1, self.charts)
+            self.charts.set_series(series, self.bucket_s, number(data.get("bot_csat_avg")))
+        if self.charts is not None:
+            self.charts.setVisible(has_series)
+        if isinstance(data.get("targets"), Mapping):
+            self.set_targets(data.get("targets"))
+        else:
+            self._check_targets()
+        self.updated_at = datetime.now()
+        self.on_tick()

@@ -54,6 +54,7 @@ from agent_desk.ui.shell.status_bar import SyncStatusBar
 from agent_desk.ui.shell.top_bar import TopBar
 from agent_desk.ui.sync.connection import ConnectionTracker, status_words
 from agent_desk.ui.sync.notices import OFFLINE_ONLY, notice_words, token_words
+from agent_desk.ui.team.lead import LeadDesk
 from agent_desk.ui.text import one_line, parse_ts
 from agent_desk.ui.theme import ThemeManager
 
@@ -77,6 +78,7 @@ class DeskWindow(QMainWindow):
         sign_in_button: in the bottom bar.
         dialogs: resolve and reassign; metrics_feed: the lead's figures from the engine.
         focus: keeps the highlighted row and the detail on one handoff; the keys act through it.
+        lead_desk: a lead's moves, drop targets and floor (:mod:`agent_desk.ui.team.lead`).
     """
 
     signInAgainRequested = Signal(str)
@@ -120,8 +122,12 @@ class DeskWindow(QMainWindow):
         self.conversation = Conversation(
             bridge, self.detail, self.dialogs, self.queue_pane.show_notice, self.menu.canned_action, self
         )
-        self.metrics_feed = MetricsFeed(self.bridge, self.metrics_panel, self)
+        self.metrics_feed = MetricsFeed(self.bridge, self.metrics_panel, self, self.notifier)
+        self.metrics_feed.queueRequested.connect(self.on_queue_chosen)
+        self.metrics_feed.searchRequested.connect(self.search.setText)
+        self.metrics_feed.panelRequested.connect(self.on_panel_chosen)
         self._connect_signals()
+        self.lead_desk = LeadDesk(self)  # after the window's own slots: it reads what they set
         self._restore_layout()
         self.on_connection_changed()
         self.queue_pane.update_empty_text()
