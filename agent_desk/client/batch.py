@@ -103,6 +103,7 @@ class BatchOutcome:
     answered: list[AnswerItem] = field(default_factory=list)
     presence: list[Mapping[str, Any]] = field(default_factory=list)
     canned_changed: bool = False  # the team's saved replies changed (``canned.changed``)
+    targets: Mapping[str, Any] | None = None  # the team's targets, when ``targets.changed`` came
 
 
 class DeltaBuilder:

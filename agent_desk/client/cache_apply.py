@@ -39,6 +39,7 @@ _CREATED, _UPDATED, _MESSAGE, _PRESENCE = (
     EventKind.PRESENCE_CHANGED.value,
 )
 _CANNED = "canned.changed"
+_TARGETS = "targets.changed"
 
 
 class BatchApplier:
@@ -123,6 +124,8 @@ class BatchApplier:
                 batch.outcome.presence.append(data)
             elif kind == _CANNED:
                 batch.outcome.canned_changed = True
+            elif kind == _TARGETS and isinstance(data.get("targets"), dict):
+                batch.outcome.targets = data["targets"]
         batch.last_seq = last_seq
 
     def put(

@@ -21,6 +21,7 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterable, Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -353,6 +354,8 @@ class Inbound:
             reports.emit("on_attention", cache.attention())
         if outcome.canned_changed and self._on_canned_changed is not None:
             self._on_canned_changed()
+        if outcome.targets is not None:
+            reports.emit("on_targets", MappingProxyType(dict(outcome.targets)))
         if outcome.answered:
             reports.refresh()
 

@@ -228,3 +228,4 @@ class EngineListener(Protocol):
     def on_token(self, notice: TokenNotice) -> None: ...
     def on_drafts(self, drafts: Mapping[str, tuple[str, str]]) -> None: ...  # id -> (kind, text), at start
     def on_canned(self, replies: tuple[CannedReply, ...]) -> None: ...  # the team's saved replies
+    def on_targets(self, targets: Mapping[str, Any]) -> None: ...  # a lead changed the team's targets

@@ -146,6 +146,9 @@ class _Reports:
     def on_canned(self, replies: tuple[CannedReply, ...]) -> None:
         self._report("canned", tuple(replies))
 
+    def on_targets(self, targets: Mapping[str, Any]) -> None:
+        self._report("targets", targets)
+
 
 class _Port(_Reports):
     """The listener of one engine (:meth:`Bridge.listener`): its reports count only while
@@ -173,6 +176,7 @@ class Bridge(QObject, _Reports):
         tokenNoticed(TokenNotice): where the token is kept (no keyring: memory only).
         draftsLoaded(Mapping[str, tuple[str, str]]): the unsent drafts kept on this computer.
         cannedChanged(tuple[CannedReply, ...]): the team's saved replies.
+        targetsChanged(Mapping[str, Any]): a lead changed the team's targets (``targets.changed``).
 
     Attributes:
         engine: the engine the commands go to, or None before sign-in.
@@ -190,6 +194,7 @@ class Bridge(QObject, _Reports):
     tokenNoticed = Signal(object)
     draftsLoaded = Signal(object)
     cannedChanged = Signal(object)
+    targetsChanged = Signal(object)
     #: Internal: wakes the GUI thread to drain the inbox (queued across threads).
     _wake = Signal()
 
@@ -290,6 +295,8 @@ class Bridge(QObject, _Reports):
         elif kind == "canned":
             self.canned = value
             self.cannedChanged.emit(value)
+        elif kind == "targets":
+            self.targetsChanged.emit(value)
 
     @Slot()
     def _flush_handoffs(self) -> None:

@@ -88,6 +88,9 @@ class PrintingListener:
     def on_canned(self, replies: tuple[CannedReply, ...]) -> None:
         say(event="canned", titles=[r.title for r in replies])
 
+    def on_targets(self, targets: Mapping[str, Any]) -> None:
+        say(event="targets", targets=dict(targets))
+
 
 def deafen(kind: str) -> None:
     """Make every engine ignore the hub's results for requests of ``kind``."""

@@ -48,6 +48,7 @@ class RecordingListener:
         self.tokens: list[TokenNotice] = []
         self.drafts: dict[str, tuple[str, str]] = {}
         self.canned: list[tuple[CannedReply, ...]] = []
+        self.targets: list[Mapping[str, Any]] = []
         self.view: dict[str, Handoff] = {}
         self.threads: set[str] = set()
 
@@ -103,6 +104,9 @@ class RecordingListener:
 
     def on_canned(self, replies: tuple[CannedReply, ...]) -> None:
         self._note(lambda: self.canned.append(replies))
+
+    def on_targets(self, targets: Mapping[str, Any]) -> None:
+        self._note(lambda: self.targets.append(targets))
 
     # -- reading -------------------------------------------------------------------------
 

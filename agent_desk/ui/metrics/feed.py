@@ -54,6 +54,7 @@ class MetricsFeed(QObject):
     def _connect_signals(self) -> None:
         self._panel.refreshRequested.connect(self.on_refresh_requested)
         self._panel.targetsSaveRequested.connect(self.on_targets_save_requested)
+        self._bridge.targetsChanged.connect(self._panel.set_targets)  # another lead changed them
         self._panel.breachesFound.connect(self.on_breaches_found)
         self._panel.openRequested.connect(self.on_open_requested)
         self._panel.exportRequested.connect(self.on_export_requested)
