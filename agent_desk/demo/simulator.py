@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent_desk.demo.bot_platform import BotPlatform
+from agent_desk.demo.customers import CUSTOMERS
 from agent_desk.demo.link import HubRefused, LinkClosed, SourceClient
 from agent_desk.demo.live_customer import LiveCustomer
 from agent_desk.demo.live_customer import now as _now
@@ -149,6 +150,8 @@ class Simulator:
         return conversation
 
     def _spawn(self) -> None:
+        if len(self.talking) >= len(CUSTOMERS):
+            return  # everyone is in a conversation already: nobody opens a second one
         task = asyncio.create_task(self._guarded(self.next_conversation()))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

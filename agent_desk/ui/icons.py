@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt
+from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
@@ -21,7 +21,13 @@ _SIZES = (16, 20, 24, 32, 48)
 
 
 class Icons(QObject):
-    """Tinted SVG icons for the current theme; caches cleared when the theme changes."""
+    """Tinted SVG icons for the current theme; caches cleared when the theme changes.
+
+    Signals:
+        changed(): the theme changed: ask for icons again to get them in its colours.
+    """
+
+    changed = Signal()
 
     def __init__(self, themes: ThemeManager, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -35,6 +41,7 @@ class Icons(QObject):
     def on_theme_changed(self, _theme: Theme) -> None:
         self._icons.clear()
         self._pixmaps.clear()
+        self.changed.emit()
 
     def _source(self, name: str) -> bytes | None:
         if name not in self._svg:

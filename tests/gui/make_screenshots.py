@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication
 
 from agent_desk.demo.launcher import DEMO_AGENT, DEMO_LEAD, start_demo_backend, stop_demo_backend
 from agent_desk.ui.app import DeskApp, ensure_application
+from agent_desk.ui.queue.drag import MoveTarget
 from agent_desk.ui.settings import DeskSettings
 from agent_desk.ui.shell.window import DeskWindow
 
@@ -110,6 +111,8 @@ def main() -> int:
         shoot(app, out / "lead-offers.png")
         agents.append(offer_card(app, work, url, tokens, out))
 
+        lead_console(app, window, out)
+
         window.on_panel_chosen("metrics")
         pump(app, 3)
         shoot(app, out / "metrics.png")
@@ -134,6 +137,33 @@ def main() -> int:
         window.close()
         stop_demo_backend(embedded, running, floor)
     return 0
+
+
+def lead_console(app: QApplication, window: DeskWindow, out: Path) -> None:
+    """The floor, a bulk move with its results, the charts in both themes and a target banner."""
+    window.on_panel_chosen("floor")
+    pump(app, 3)
+    shoot(app, out / "floor.png")
+    window.on_panel_chosen("queue")
+    window.sidebar.select_view("waiting")
+    model = window.queue_model
+    waiting = [model.row_record(r).id for r in range(model.rowCount()) if model.row_record(r).status == "waiting"]
+    window.lead_desk.moves.move(waiting[:3], MoveTarget("queue", "vip", "vip"))
+    pump(app, 4)
+    shoot(app, out / "bulk-move.png")
+    window.on_panel_chosen("metrics")
+    panel = window.metrics_panel
+    pump(app, 10, lambda: panel.charts is not None and panel.status.text().startswith("Updated"))
+    panel.targets_editor.fields["wait_p90_s"].setValue(0.1)  # minutes: the floor's wait passes it
+    panel.targets_editor.save_button.click()
+    pump(app, 10, lambda: panel.banner.isVisible())
+    shoot(app, out / "target-banner.png")
+    window.themes.set_mode("dark")
+    shoot(app, out / "metrics-dark.png")
+    window.themes.set_mode("light")
+    panel.targets_editor.fields["wait_p90_s"].setValue(0)
+    panel.targets_editor.save_button.click()
+    pump(app, 5, lambda: not panel.banner.isVisible())
 
 
 def offer_card(app: QApplication, work: Path, url: str, tokens: dict[str, str], out: Path) -> DeskApp:

@@ -296,3 +296,11 @@ def test_an_agent_never_sees_lead_controls(qtbot: Any, settings: Any) -> None:
     assert not desk.window.metrics_panel.isVisible()
     assert not desk.window.metrics_panel.targets_editor.isVisible()
     assert not any(call[0] in ("request_metrics", "set_targets") for call in desk.engine.calls)
+
+
+def test_the_refresh_icon_is_drawn_again_in_the_new_themes_colours(qtbot: Any, settings: Any) -> None:
+    desk = lead_desk(qtbot, settings)
+    button = desk.window.metrics_panel.refresh_button
+    before = button.icon().cacheKey()
+    desk.app.themes.set_mode("dark")
+    assert button.icon().cacheKey() != before

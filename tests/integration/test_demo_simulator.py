@@ -247,3 +247,10 @@ def test_the_demo_can_still_let_agents_pick_from_the_queue(tmp_path):
         embedded.run(lead.close())
     finally:
         stop_demo_backend(embedded, running, floor)
+
+
+def test_when_every_customer_is_in_a_conversation_no_new_one_starts() -> None:
+    simulator = Simulator(SourceClient("ws://127.0.0.1:1", "unused"), rate=0, pace=0, seed=3)
+    simulator.talking.update({c.id: 1 for c in CUSTOMERS})
+    simulator._spawn()
+    assert not simulator._tasks

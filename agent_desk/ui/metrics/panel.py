@@ -198,6 +198,7 @@ class MetricsPanel(QWidget):
         self.refresh_button = QPushButton(icons.icon("refresh", "text"), self.tr("Refresh"))
         set_tip(self.refresh_button, self.tr("Ask the hub for the figures again"), self.tr("Refresh metrics"))
         top.addWidget(self.refresh_button)
+        icons.changed.connect(lambda: self.refresh_button.setIcon(icons.icon("refresh", "text")))
         self.export_button = QPushButton(self.tr("Export CSV…"))
         set_tip(self.export_button, self.tr("Save this view (figures, tables, series) as CSV"), self.tr("Export CSV"))
         self.export_button.setEnabled(False)
