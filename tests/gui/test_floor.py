@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent_desk.client.surface import UserInfo
 from agent_desk.ui.app import DeskApp
 from agent_desk.ui.queue.drag import MoveTarget
+from agent_desk.ui.queue.model import QueueModel
+from agent_desk.ui.team.floor_model import count_floor
 from tests.gui import test_moving_work as moving
 from tests.gui.conftest import ThreadedHub
+from tests.gui.factories import delta
 from tests.gui.test_moving_work import WAIT_MS, drag_mime, drop, escalate, online, placed, row_of, select, wait_held
+from tests.support.handoffs import BASE, at, handoff
 
 #: The same hub (lea, ana, ben, a bot) and desks as the moving-work tests.
 hub = moving.hub
@@ -40,7 +45,9 @@ def test_the_floor_counts_queues_people_and_breaches_live(hub: ThreadedHub, desk
     ben = online(hub, qtbot, lea, "ben")
     floor = open_floor(lea)
     qtbot.waitUntil(lambda: cells(floor.queues_model, "billing")[:2] == ["billing", "2"], timeout=WAIT_MS)
-    assert cells(floor.queues_model, "billing")[3:] == ["0", "1"]  # no breach yet; ben online for it
+    # no breach yet, none near its target; ben online for it; nobody has handled one yet
+    assert cells(floor.queues_model, "billing")[3:] == ["0", "0", "1"]
+    assert cells(floor.agents_model, "ben")[4:] == ["0", "—"]
     assert cells(floor.agents_model, "ben")[1] == "● Available" and cells(floor.agents_model, "ben")[3] == "0/3"
     assert floor.breaches_model.rowCount() == 0
     # An hour later both wait past their target.
@@ -54,11 +61,12 @@ def test_the_floor_counts_queues_people_and_breaches_live(hub: ThreadedHub, desk
     assert floor.breaches_model.rowCount() == 1
     outcome = {"resolution": "resolved", "csat": 5}
     assert hub.run(ben.call("resolve", handoff_id=ids[0], outcome=outcome))["ok"]
-    qtbot.waitUntil(lambda: cells(floor.agents_model, "ben")[3:] == ["0/3", "1"], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: cells(floor.agents_model, "ben")[3:5] == ["0/3", "1"], timeout=WAIT_MS)
+    assert cells(floor.agents_model, "ben")[5] != "—"  # an average handle time, claim to resolve
     assert hub.run(ben.call("presence", status="away"))["ok"]
     qtbot.waitUntil(lambda: cells(floor.agents_model, "ben")[1] == "○ Away", timeout=WAIT_MS)
     assert cells(floor.agents_model, "ben")[2] in ("0:00", "0:01", "0:02")
-    assert cells(floor.queues_model, "billing")[4] == "0"
+    assert cells(floor.queues_model, "billing")[5] == "0"  # nobody online for billing now
     # Open on a breach shows it in the queue.
     floor.breaches.selectRow(0)
     floor.open_button.click()
@@ -80,3 +88,16 @@ def test_rows_dropped_on_a_person_on_the_floor_are_moved_to_them(hub: ThreadedHu
     qtbot.waitUntil(lambda: placed(lea, first, status="claimed", assignee="ana", _sync="synced"), timeout=WAIT_MS)
     assert lea.window.lead_desk.moves.target == MoveTarget("agent", "ana", "ana")
     hub.run(ana.close())
+
+
+def test_near_counts_what_waits_close_to_its_target_and_aht_averages_claim_to_resolve(qapp: Any) -> None:
+    now = BASE.timestamp() + 170  # priority 2's target is 180 s: one waiting since BASE is near it
+    model = QueueModel(clock=lambda: now)
+    resolved = handoff(status="resolved", assignee="ben", escalated=-400, resolved=100, version=3, claimed_at=at(40))
+    model.apply(delta(upserts=(handoff(priority=2, escalated=0), handoff(priority=2, escalated=150), resolved)))
+    ben = UserInfo("ben", "Ben", "agent", ("billing",), presence="available", capacity=3)
+    floor = count_floor(model, ["billing"], [ben], {})
+    (billing,) = floor.queues
+    assert (billing.waiting, billing.near, billing.breaches, billing.online) == (2, 1, 0, 1)
+    (agent,) = floor.agents
+    assert agent.today == 1 and agent.aht_s == 60.0  # claimed at +40 s, resolved at +100 s

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QMimeData, QModelIndex, QObject, Qt
 
 from agent_desk.client.surface import UserInfo
+from agent_desk.protocol.timefmt import parse_time
 from agent_desk.ui import labels
 from agent_desk.ui.queue.drag import HANDOFFS_MIME, handoff_mime
 from agent_desk.ui.queue.model import QueueModel
@@ -35,6 +36,7 @@ class QueueFloor:
     oldest_s: float | None = None
     breaches: int = 0
     online: int = 0
+    near: int = 0  # waiting, not past the target yet but close to it: the breaches coming next
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class AgentFloor:
     capacity: int | None
     today: int
     in_presence_s: float | None
+    aht_s: float | None = None  # average handle time today: claimed to resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +84,10 @@ def count_floor(
     now = model.now()
     waiting: dict[str, list[float]] = {q: [] for q in queues}
     breached: dict[str, int] = {}
+    near: dict[str, int] = {}
     holding: dict[str, int] = {}
     today: dict[str, int] = {}
+    handled_s: dict[str, list[float]] = {}
     breaches: list[Breach] = []
     for row in range(model.rowCount()):
         record = model.row_record(row)
@@ -91,7 +96,10 @@ def count_floor(
         if status == "waiting":
             wait = model.wait_seconds(record) or 0.0
             waiting.setdefault(handoff.queue, []).append(wait)
-            if model.sla_of(record) == Sla.BREACHED:
+            sla = model.sla_of(record)
+            if sla == Sla.NEAR:
+                near[handoff.queue] = near.get(handoff.queue, 0) + 1
+            if sla == Sla.BREACHED:
                 breached[handoff.queue] = breached.get(handoff.queue, 0) + 1
                 target = model.target_for(handoff.priority)
                 breaches.append(
@@ -104,6 +112,9 @@ def count_floor(
             who = handoff.assignee or (outcome.recorded_by if outcome is not None else "")
             if who:
                 today[who] = today.get(who, 0) + 1
+                handled = _handled_s(handoff.claimed_at, handoff.resolved_at)
+                if handled is not None:
+                    handled_s.setdefault(who, []).append(handled)
     people = [u for u in users if u.role in ("agent", "lead")]
     queue_rows = tuple(
         QueueFloor(
@@ -112,6 +123,7 @@ def count_floor(
             oldest_s=max(waits) if waits else None,
             breaches=breached.get(q, 0),
             online=sum(1 for u in people if u.role == "agent" and u.presence in ONLINE and serves(u, q)),
+            near=near.get(q, 0),
         )
         for q, waits in waiting.items()
     )
@@ -125,11 +137,23 @@ def count_floor(
             capacity=u.capacity,
             today=today.get(u.id, 0),
             in_presence_s=(now - since[u.id]) if u.id in since else None,
+            aht_s=sum(handled_s[u.id]) / len(handled_s[u.id]) if handled_s.get(u.id) else None,
         )
         for u in sorted(people, key=lambda u: (order.get(u.presence, 4), u.name.casefold()))
     )
     breaches.sort(key=lambda b: (b.priority, -b.wait_s))
     return Floor(queue_rows, agent_rows, tuple(breaches))
+
+
+def _handled_s(claimed_at: str | None, resolved_at: str | None) -> float | None:
+    """Seconds from claim to resolve, when both are known and in order."""
+    if not claimed_at or not resolved_at:
+        return None
+    try:
+        seconds = (parse_time(resolved_at) - parse_time(claimed_at)).total_seconds()
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
 
 
 class FloorModel(RowModel[T], Generic[T]):
@@ -188,7 +212,14 @@ class FloorModel(RowModel[T], Generic[T]):
 
 class QueuesFloorModel(FloorModel[QueueFloor]):
     def __init__(self, parent: QObject | None = None) -> None:
-        headers = [self.tr("Queue"), self.tr("Waiting"), self.tr("Oldest"), self.tr("Breaches"), self.tr("Online")]
+        headers = [
+            self.tr("Queue"),
+            self.tr("Waiting"),
+            self.tr("Oldest"),
+            self.tr("Breaches"),
+            self.tr("Near"),
+            self.tr("Online"),
+        ]
         super().__init__(headers, lambda r: r.queue, parent)
 
     def cell(self, row: QueueFloor, column: int) -> str:
@@ -200,6 +231,8 @@ class QueuesFloorModel(FloorModel[QueueFloor]):
             return format_duration(row.oldest_s) if row.oldest_s is not None else "—"
         if column == 3:
             return f"{row.breaches} ▲" if row.breaches else "0"
+        if column == 4:
+            return str(row.near)
         return str(row.online)
 
 
@@ -207,7 +240,14 @@ class AgentsFloorModel(FloorModel[AgentFloor]):
     text_columns = frozenset({0, 1})
 
     def __init__(self, parent: QObject | None = None) -> None:
-        headers = [self.tr("Agent"), self.tr("Presence"), self.tr("For"), self.tr("Holding"), self.tr("Today")]
+        headers = [
+            self.tr("Agent"),
+            self.tr("Presence"),
+            self.tr("For"),
+            self.tr("Holding"),
+            self.tr("Today"),
+            self.tr("AHT"),
+        ]
         super().__init__(headers, lambda r: r.id, parent)
 
     def cell(self, row: AgentFloor, column: int) -> str:
@@ -219,7 +259,9 @@ class AgentsFloorModel(FloorModel[AgentFloor]):
             return format_duration(row.in_presence_s) if row.in_presence_s is not None else "—"
         if column == 3:
             return f"{row.holding}/{row.capacity}" if row.capacity is not None else str(row.holding)
-        return str(row.today)
+        if column == 4:
+            return str(row.today)
+        return format_duration(row.aht_s) if row.aht_s is not None else "—"
 
 
 class BreachesModel(FloorModel[Breach]):
