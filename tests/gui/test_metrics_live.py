@@ -27,6 +27,9 @@ def test_series_figures_and_targets_travel_between_leads_and_raise_the_banner_on
     assert isinstance(series, list) and series, "the hub answered with a series"
     assert sum(bucket["handoffs"] for bucket in series) == 2
     assert panel.charts is not None
+    # worked out by hand: two conversations, both handed over, none resolved yet
+    assert panel.cards["handoff_rate"].value.text() == "100%"
+    assert panel.cards["resolution_rate"].value.text() == "—"
     assert not panel.banner.isVisibleTo(lea.window)
 
     other = leo.window.metrics_panel

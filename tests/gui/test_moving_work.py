@@ -169,6 +169,7 @@ def test_dropping_rows_on_an_agent_reassigns_them_all(hub: ThreadedHub, desk_for
     lea.window.on_panel_chosen("agents")
     agents = lea.window.agents_panel.table
     assert drop(agents, row_of(agents, "ana"), mime)
+    assert lea.window.lead_desk.drops["agents"].hint.startswith("Move 2 handoffs to ana")  # said while dragging
     for handoff_id in (first, second):
         qtbot.waitUntil(
             lambda h=handoff_id: placed(lea, h, status="claimed", assignee="ana", _sync="synced"), timeout=WAIT_MS

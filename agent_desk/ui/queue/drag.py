@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, QEvent, QMimeData, QModelIndex, QObject, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QMimeData, QModelIndex, QObject, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QAbstractItemView
+from PySide6.QtWidgets import QAbstractItemView, QToolTip
 
 #: The mime type of dragged handoffs: their ids, one a line (UTF-8).
 HANDOFFS_MIME = "application/x-agent-desk-handoffs"
@@ -62,6 +62,14 @@ def ids_of(mime: QMimeData | None) -> list[str]:
     return [line for line in raw.splitlines() if line.strip()]
 
 
+def drop_hint(count: int, target: MoveTarget) -> str:
+    """What dropping ``count`` handoffs on ``target`` will do, in words."""
+    where = target.label or target.key
+    if count == 1:
+        return QCoreApplication.translate("Moves", "Move 1 handoff to %1").replace("%1", where)
+    return QCoreApplication.translate("Moves", "Move %1 handoffs to %2").replace("%1", str(count)).replace("%2", where)
+
+
 class DropTarget(QObject):
     """Makes an item view take dropped handoffs onto its items.
 
@@ -81,6 +89,7 @@ class DropTarget(QObject):
         self._view = view
         self._target_at = target_at
         self.enabled = False
+        self.hint = ""  # what the last drag over this view said it would do
         view.viewport().installEventFilter(self)
 
     def set_enabled(self, enabled: bool) -> None:
@@ -95,6 +104,9 @@ class DropTarget(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
+        if kind == QEvent.Type.DragLeave:
+            QToolTip.hideText()
+            return False
         if kind not in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
             return False
         assert isinstance(event, QDragEnterEvent | QDragMoveEvent | QDropEvent)
@@ -107,9 +119,15 @@ class DropTarget(QObject):
             return True
         target = self.target(event)
         if target is None:
+            QToolTip.hideText()
             event.ignore()
             return True
         event.acceptProposedAction()
         if kind == QEvent.Type.Drop:
+            QToolTip.hideText()
             self.dropped.emit(ids, target)
+        else:  # say where it would go: the item under the pointer is the target
+            self.hint = drop_hint(len(ids), target)
+            where = self._view.viewport().mapToGlobal(event.position().toPoint())
+            QToolTip.showText(where, self.hint, self._view)
         return True
