@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.gui.conftest import ThreadedHub
+from tests.support.peers import Peer, message
 
 WAIT_MS = 20_000
 
@@ -18,6 +19,14 @@ def test_series_figures_and_targets_travel_between_leads_and_raise_the_banner_on
     leo = desk_for(live_hub, "leo")
     for _ in range(2):  # conversations that started days ago: time to escalation is long
         live_hub.escalate(queue="billing")
+    bot: Peer = live_hub.run(Peer.open(live_hub.url, live_hub.tokens["bot"], "/v1/source"))
+    for number, rating in ((1, 4), (2, 2)):  # two the bot resolved alone, rated by the customer
+        conversation = {"id": f"bot-alone-{number}", "started_at": "2026-11-20T09:58:00Z", "language": "en"}
+        said = live_hub.run(bot.call("observe", conversation=conversation, message=message("what are your hours?")))
+        assert said["ok"] and not said["data"]["escalated"], said
+        ended = live_hub.run(bot.call("end", conversation_id=f"bot-alone-{number}", resolved_by_bot=True, csat=rating))
+        assert ended["ok"], ended
+    live_hub.run(bot.close())
 
     panel = lea.window.metrics_panel
     lea.window.show()
@@ -27,9 +36,11 @@ def test_series_figures_and_targets_travel_between_leads_and_raise_the_banner_on
     assert isinstance(series, list) and series, "the hub answered with a series"
     assert sum(bucket["handoffs"] for bucket in series) == 2
     assert panel.charts is not None
-    # worked out by hand: two conversations, both handed over, none resolved yet
-    assert panel.cards["handoff_rate"].value.text() == "100%"
+    # worked out by hand: four conversations, two handed over, none of those resolved yet; the
+    # two the bot resolved alone were rated 4 and 2
+    assert panel.cards["handoff_rate"].value.text() == "50%"
     assert panel.cards["resolution_rate"].value.text() == "—"
+    assert (panel.data["bot_resolved"], panel.data["bot_csat_avg"], panel.data["bot_csat_count"]) == (2, 3.0, 2)
     assert not panel.banner.isVisibleTo(lea.window)
 
     other = leo.window.metrics_panel
