@@ -9,7 +9,7 @@ from agent_desk.client.surface import UserInfo
 from agent_desk.ui.app import DeskApp
 from agent_desk.ui.queue.drag import MoveTarget
 from agent_desk.ui.queue.model import QueueModel
-from agent_desk.ui.team.floor_model import count_floor
+from agent_desk.ui.team.floor_model import BreachHistory, count_floor
 from tests.gui import test_moving_work as moving
 from tests.gui.conftest import ThreadedHub
 from tests.gui.factories import delta
@@ -46,7 +46,7 @@ def test_the_floor_counts_queues_people_and_breaches_live(hub: ThreadedHub, desk
     floor = open_floor(lea)
     qtbot.waitUntil(lambda: cells(floor.queues_model, "billing")[:2] == ["billing", "2"], timeout=WAIT_MS)
     # no breach yet, none near its target; ben online for it; nobody has handled one yet
-    assert cells(floor.queues_model, "billing")[3:] == ["0", "0", "1"]
+    assert cells(floor.queues_model, "billing")[3:] == ["0", "0", "1", "—"]  # too soon for a trend
     assert cells(floor.agents_model, "ben")[4:] == ["0", "—"]
     assert cells(floor.agents_model, "ben")[1] == "● Available" and cells(floor.agents_model, "ben")[3] == "0/3"
     assert floor.breaches_model.rowCount() == 0
@@ -101,3 +101,12 @@ def test_near_counts_what_waits_close_to_its_target_and_aht_averages_claim_to_re
     assert (billing.waiting, billing.near, billing.breaches, billing.online) == (2, 1, 0, 1)
     (agent,) = floor.agents
     assert agent.today == 1 and agent.aht_s == 60.0  # claimed at +40 s, resolved at +100 s
+
+
+def test_the_trend_says_whether_a_queues_breaches_rose_or_fell_over_the_last_minutes() -> None:
+    history = BreachHistory()
+    assert history.trend(0.0, {"billing": 1}) == {}  # not watched long enough to say
+    assert history.trend(30.0, {"billing": 2}) == {}
+    assert history.trend(120.0, {"billing": 3, "vip": 1}) == {"billing": 2, "vip": 1}
+    # ten minutes on, against the oldest count kept (at 120 s): both fell
+    assert history.trend(700.0, {"billing": 0}) == {"billing": -3, "vip": -1}

@@ -8,6 +8,7 @@ waiting handoff past its target.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -37,6 +38,7 @@ class QueueFloor:
     breaches: int = 0
     online: int = 0
     near: int = 0  # waiting, not past the target yet but close to it: the breaches coming next
+    trend: int | None = None  # breaches now against TREND_S ago (None: not watched that long)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,18 +70,47 @@ class Floor:
     breaches: tuple[Breach, ...]
 
 
+#: How far back the breaches' trend looks (seconds), and how long it must have watched first.
+TREND_S = 600.0
+TREND_MIN_S = 60.0
+
+
+class BreachHistory:
+    """Each queue's breach count as the floor saw it, to say whether breaches rise or fall."""
+
+    def __init__(self) -> None:
+        self._samples: deque[tuple[float, dict[str, int]]] = deque()
+
+    def trend(self, now: float, breaches: Mapping[str, int]) -> dict[str, int]:
+        """Record ``breaches`` at ``now``; the change per queue since about TREND_S ago."""
+        samples = self._samples
+        while samples and now - samples[0][0] > TREND_S:
+            samples.popleft()
+        if not samples or now - samples[-1][0] >= 5.0:  # a sample every few seconds is plenty
+            samples.append((now, dict(breaches)))
+        first_at, first = samples[0]
+        if now - first_at < TREND_MIN_S:
+            return {}
+        return {q: breaches.get(q, 0) - first.get(q, 0) for q in {*breaches, *first}}
+
+
 def serves(user: UserInfo, queue: str) -> bool:
     return not user.queues or queue in user.queues
 
 
 def count_floor(
-    model: QueueModel, queues: Sequence[str], users: Iterable[UserInfo], since: Mapping[str, float]
+    model: QueueModel,
+    queues: Sequence[str],
+    users: Iterable[UserInfo],
+    since: Mapping[str, float],
+    history: BreachHistory | None = None,
 ) -> Floor:
     """The floor now, from the handoffs ``model`` holds.
 
     Args:
         queues: the hub's queues (a queue with handoffs but not listed is added).
         users: the people; since: when each one's presence last changed (hub time).
+        history: the breaches seen before, for each queue's trend (None: no trend).
     """
     now = model.now()
     waiting: dict[str, list[float]] = {q: [] for q in queues}
@@ -115,6 +146,7 @@ def count_floor(
                 handled = _handled_s(handoff.claimed_at, handoff.resolved_at)
                 if handled is not None:
                     handled_s.setdefault(who, []).append(handled)
+    trends = history.trend(now, breached) if history is not None else {}
     people = [u for u in users if u.role in ("agent", "lead")]
     queue_rows = tuple(
         QueueFloor(
@@ -124,6 +156,7 @@ def count_floor(
             breaches=breached.get(q, 0),
             online=sum(1 for u in people if u.role == "agent" and u.presence in ONLINE and serves(u, q)),
             near=near.get(q, 0),
+            trend=trends.get(q),
         )
         for q, waits in waiting.items()
     )
@@ -219,6 +252,7 @@ class QueuesFloorModel(FloorModel[QueueFloor]):
             self.tr("Breaches"),
             self.tr("Near"),
             self.tr("Online"),
+            self.tr("Trend"),
         ]
         super().__init__(headers, lambda r: r.queue, parent)
 
@@ -233,7 +267,11 @@ class QueuesFloorModel(FloorModel[QueueFloor]):
             return f"{row.breaches} ▲" if row.breaches else "0"
         if column == 4:
             return str(row.near)
-        return str(row.online)
+        if column == 5:
+            return str(row.online)
+        if row.trend is None:
+            return "—"
+        return f"↑{row.trend}" if row.trend > 0 else f"↓{-row.trend}" if row.trend < 0 else "="
 
 
 class AgentsFloorModel(FloorModel[AgentFloor]):

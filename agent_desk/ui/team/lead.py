@@ -13,7 +13,7 @@ from agent_desk.client.surface import Session, UserInfo
 from agent_desk.ui.queue.drag import DropTarget, MoveTarget
 from agent_desk.ui.queue.moves import MoveDesk
 from agent_desk.ui.shell.sidebar import KEY_ROLE
-from agent_desk.ui.team.floor_model import count_floor
+from agent_desk.ui.team.floor_model import BreachHistory, count_floor
 
 if TYPE_CHECKING:
     from agent_desk.ui.shell.window import DeskWindow
@@ -35,6 +35,7 @@ class LeadDesk(QObject):
         self._window = window
         self.floor = window.center.floor_panel
         self.since: dict[str, float] = {}
+        self.breach_history = BreachHistory()  # for each queue's trend of breaches on the floor
         self._presence: dict[str, str] = {}
         self.moves = MoveDesk(
             window.bridge,
@@ -106,7 +107,8 @@ class LeadDesk(QObject):
         if not self.moves.lead or self._window.center.currentWidget() is not self.floor:
             return
         users = self._window.agents_panel.model.users()
-        self.floor.show_floor(count_floor(self._window.queue_model, self.queues(), users, self.since))
+        floor = count_floor(self._window.queue_model, self.queues(), users, self.since, self.breach_history)
+        self.floor.show_floor(floor)
 
     # ---- drop targets ----------------------------------------------------------------------------
 
