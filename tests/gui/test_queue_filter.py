@@ -98,3 +98,13 @@ def test_rows_changing_status_leave_and_join_views_live(proxy: QueueFilter) -> N
     assert shown(proxy) == ["w-tech", "w-billing-vip"]
     proxy.set_view(View.MINE)
     assert sorted(shown(proxy)) == ["mine", "w-orders"]
+
+
+def test_search_finds_handoffs_by_the_trigger_that_raised_them(proxy: QueueFilter) -> None:
+    model = proxy.sourceModel()
+    failed = [{"trigger": "repeated_failure", "detail": "Three failed steps"}]
+    model.apply(delta(upserts=({**model.handoff("w-orders"), "reasons": failed, "version": 2},)))
+    proxy.set_search("repeated_failure")  # as a metrics banner's link searches it
+    assert shown(proxy) == ["w-orders"]
+    proxy.set_search("negative sentiment")  # as a person reads it
+    assert sorted(shown(proxy)) == ["w-billing-vip", "w-tech"]

@@ -9,6 +9,7 @@ from typing import Final, Literal
 from PySide6.QtCore import Qt
 
 from agent_desk.client.surface import Handoff
+from agent_desk.ui import labels
 from agent_desk.ui.text import one_line, parse_ts
 
 
@@ -113,7 +114,8 @@ class Row:
         return self.handoff.status
 
     def search_blob(self) -> str:
-        """Casefolded text the search box matches: customer, brief, queue, ids, category."""
+        """Casefolded text the search box matches: customer, brief, queue, ids, category, and the
+        triggers that raised it (by name and in words, so a metrics link can find them)."""
         if self.blob is None:
             h = self.handoff
             customer = h.customer
@@ -128,6 +130,8 @@ class Row:
                 h.conversation_id,
                 h.assignee,
                 h.language,
+                *(r.trigger for r in h.reasons),
+                *(labels.trigger_label(r.trigger) for r in h.reasons),
             )
             self.blob = " ".join(one_line(p, 600) for p in parts if p).casefold()
         return self.blob
