@@ -406,10 +406,14 @@ def make_conversation(rng: random.Random, serial: int, busy: Collection[str] = (
     Customers in ``busy`` (ids of those in a conversation now) are left out while others are
     free: one person does not open two chats about the same thing at once.
     """
-    scenario = rng.choices(SCENARIOS, weights=[s.weight for s in SCENARIOS])[0]
-    fitting = [c for c in CUSTOMERS if not scenario.tiers or c.tier in scenario.tiers]
-    speakers = [c for c in fitting if c.language in scenario.languages] or fitting
-    profile = rng.choice([c for c in speakers if c.id not in busy] or speakers)
+    for _attempt in range(12):  # a scenario whose speakers are all busy gives way to another
+        scenario = rng.choices(SCENARIOS, weights=[s.weight for s in SCENARIOS])[0]
+        fitting = [c for c in CUSTOMERS if not scenario.tiers or c.tier in scenario.tiers]
+        speakers = [c for c in fitting if c.language in scenario.languages] or fitting
+        free = [c for c in speakers if c.id not in busy]
+        if free:
+            break
+    profile = rng.choice(free or speakers)
     # The same customer keeps the same order numbers, so their conversations agree.
     seed = zlib.crc32(profile.name.encode())
     order = f"#A-{10000 + (seed + rng.randrange(3) * 7919) % 90000}"

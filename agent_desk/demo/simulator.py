@@ -144,6 +144,10 @@ class Simulator:
             if platform is not None:
                 platform.forget(conversation.id)
 
+    def discard(self, conversation: Conversation) -> None:
+        """Give up a conversation from :meth:`next_conversation` without playing it."""
+        self._release(conversation.id)
+
     def next_conversation(self) -> Conversation:
         conversation = make_conversation(self.rng, next(self._serial), self.talking)
         self._reserve(conversation.id, str(conversation.customer.get("id", "")))

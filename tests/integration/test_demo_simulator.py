@@ -47,6 +47,7 @@ async def test_simulated_conversations_are_triaged_live(hub):
     for scenario in SCENARIOS:  # every scenario once, then a random floor
         conversation = simulator.next_conversation()
         while conversation.scenario is not scenario:
+            simulator.discard(conversation)
             conversation = simulator.next_conversation()
         played[conversation.id] = (conversation, await simulator.play(conversation))
     await client.close()
@@ -254,3 +255,11 @@ def test_when_every_customer_is_in_a_conversation_no_new_one_starts() -> None:
     simulator.talking.update({c.id: 1 for c in CUSTOMERS})
     simulator._spawn()
     assert not simulator._tasks
+
+
+def test_a_scenario_whose_speakers_are_all_busy_gives_way_to_one_with_a_free_customer() -> None:
+    rng = random.Random(11)
+    german = {c.id for c in CUSTOMERS if c.language == "de"}
+    for serial in range(100):
+        picked = make_conversation(rng, serial, german)
+        assert picked.customer["id"] not in german
