@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from agent_desk.protocol.timefmt import format_time
+from tests.support.clock import Clock, t
 from tests.support.peers import escalate_body, message
-
-T0 = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def at(self, seconds: float) -> None:
-        self.now = T0 + timedelta(seconds=seconds)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def t(seconds: float) -> str:
-    return format_time(T0 + timedelta(seconds=seconds))
 
 
 @pytest.fixture

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from agent_desk.protocol.timefmt import format_time
+from tests.support.clock import T0, Clock, t
 from tests.support.hubs import restart
 from tests.support.peers import escalate_body, message
 
-T0 = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 NOW = 4000  # 11:06:40, when the figures are asked for
 TARGETS_UNSET = {
     "time_to_escalation_s": None,
@@ -28,21 +28,6 @@ EMPTY_BUCKET = {
     "wait_avg_s": None,
     "sla_breaches": 0,
 }
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def at(self, seconds: float) -> None:
-        self.now = T0 + timedelta(seconds=seconds)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def t(seconds: float) -> str:
-    return format_time(T0 + timedelta(seconds=seconds))
 
 
 @pytest.fixture
