@@ -1,3 +1,5 @@
 """Agent Desk: escalation hub and desktop client for human support agents."""
 
-__version__ = "0.1.0"
+from agent_desk.metadata import version
+
+__version__ = version()

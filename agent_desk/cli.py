@@ -7,6 +7,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from agent_desk.metadata import version
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the parser for every ``agent-desk`` sub-command."""
@@ -18,6 +20,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--user", help="user name on the hub")
     parser.add_argument("--ca-file", help="extra CA certificate file to trust for wss://")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="check this installation with no display: load every resource, open the window against "
+        "an embedded hub with a scripted handoff, exit 0 when it shows",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from agent_desk.hub import cli as hub_cli
@@ -44,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if not args.verbose:  # one line per connection opening and closing is for debugging
         logging.getLogger("agent_desk.hub.websockets").setLevel(logging.WARNING)
+    if args.smoke_test:
+        from agent_desk.ui.smoke import run_smoke_test
+
+        return run_smoke_test()
     handler = getattr(args, "handler", None)
     if handler is not None:
         return int(handler(args) or 0)

@@ -1,4 +1,4 @@
-"""The ⋯ menu: theme, notifications, the keyboard map, sign out and quit.
+"""The ⋯ menu: theme, notifications, the keyboard map, About, sign out and quit.
 
 The theme and notification choices take effect at once and are kept in the settings.
 """
@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from agent_desk.ui.settings import DeskSettings
+from agent_desk.ui.shell.about import AboutDialog, show_about
 from agent_desk.ui.theme import ThemeManager
 
 
@@ -28,6 +29,8 @@ class DeskMenu(QMenu):
         keymap_action (F1), quit_action: the window adds these to itself as well, so their keys
             work while the menu is closed.
         sign_out_action: sign out. canned_action: the saved-reply manager (leads).
+        about_action: opens the About box (:mod:`agent_desk.ui.shell.about`); about_dialog is
+            the one last opened.
     """
 
     def __init__(self, settings: DeskSettings, themes: ThemeManager, parent: QWidget | None = None) -> None:
@@ -62,6 +65,10 @@ class DeskMenu(QMenu):
         self.keymap_action = QAction(self.tr("Keyboard map"), self)
         self.keymap_action.setShortcut(QKeySequence(Qt.Key.Key_F1))
         self.addAction(self.keymap_action)
+        self.about_action = QAction(self.tr("About Agent Desk"), self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.addAction(self.about_action)
+        self.about_dialog: AboutDialog | None = None
         self.sign_out_action = QAction(self.tr("Sign out"), self)
         self.addAction(self.sign_out_action)
         self.quit_action = QAction(self.tr("Quit"), self)
@@ -73,6 +80,7 @@ class DeskMenu(QMenu):
         self._theme_group.triggered.connect(self.on_theme_chosen)
         self.notify_action.toggled.connect(self.on_notify_toggled)
         self.sound_action.toggled.connect(self.on_sound_toggled)
+        self.about_action.triggered.connect(self.on_about_requested)
 
     def on_theme_chosen(self, action: QAction) -> None:
         mode = str(action.data())
@@ -85,3 +93,6 @@ class DeskMenu(QMenu):
 
     def on_sound_toggled(self, enabled: bool) -> None:
         self._settings.sound = enabled
+
+    def on_about_requested(self) -> None:
+        self.about_dialog = show_about(self.parentWidget())
