@@ -5,7 +5,9 @@
    windowed ``agent-desk`` and the console ``agent-desk-cli``);
 3. the folder is packaged, named with the version from the package metadata:
    - linux: ``dist/agent-desk-<version>-linux-<arch>.tar.gz`` (the bundle, a .desktop file, the icon);
-   - windows: ``makensis /DVERSION=<version> installer/windows/agent-desk.nsi``;
+   - windows: ``dist/agent-desk-<version>-windows-x64-setup.exe``, made by
+     ``makensis /DVERSION=<version> /DSOURCE_DIR=... /DOUTFILE=... installer/windows/agent-desk.nsi``
+     (the command is ``installer/check_nsis.py``'s, which compiles the script on Linux too);
    - macos: ``installer/macos/build_dmg.sh <version>``.
 
 It prints the bundle's unpacked size, what takes the most of it, and the build time. Needs the
@@ -26,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from check_nsis import makensis_command, setup_name  # noqa: E402  (installer/, this script's folder)
+
 from agent_desk.metadata import version  # noqa: E402
 
 APP_NAME = "Agent Desk"
@@ -79,11 +83,13 @@ def package_linux(bundle: Path, name: str) -> Path:
     return archive
 
 
-def package_windows(version_: str) -> None:
+def package_windows(bundle: Path, version_: str) -> Path:
     makensis = shutil.which("makensis")
     if makensis is None:
         raise SystemExit("makensis is not installed (Debian: apt-get install nsis; Windows: NSIS 3)")
-    run([makensis, f"/DVERSION={version_}", str(ROOT / "installer" / "windows" / "agent-desk.nsi")])
+    setup = DIST / setup_name(version_)
+    run(makensis_command(makensis, version_, bundle, ICONS / "agent-desk.ico", setup))
+    return setup
 
 
 def package_macos(version_: str) -> None:
@@ -118,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.target == "linux":
         print(f"package: {package_linux(bundle, f'agent-desk-{version_}-linux-{arch()}')}")
     elif args.target == "windows":
-        package_windows(version_)
+        print(f"package: {package_windows(bundle, version_)}")
     else:
         package_macos(version_)
     mib = 1024 * 1024
