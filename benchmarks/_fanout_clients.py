@@ -28,6 +28,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +188,8 @@ class Receiver(asyncio.Protocol):
             self.transport.abort()
 
 
-def _percentile(sorted_values: list[float], q: float) -> float | None:
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    """The ``q`` quantile of ``sorted_values`` (nearest rank), or None when there are none."""
     if not sorted_values:
         return None
     index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
@@ -201,10 +203,10 @@ def _stats(col: Collector) -> dict[str, Any]:
         "count": len(lat),
         "stray": col.stray,
         "closed": col.closed,
-        "p50": _percentile(lat, 0.50),
-        "p90": _percentile(lat, 0.90),
-        "p99": _percentile(lat, 0.99),
-        "p999": _percentile(lat, 0.999),
+        "p50": percentile(lat, 0.50),
+        "p90": percentile(lat, 0.90),
+        "p99": percentile(lat, 0.99),
+        "p999": percentile(lat, 0.999),
         "max": lat[-1] if lat else None,
         "mean": (sum(lat) / len(lat)) if lat else None,
         "first_rx": col.first_rx,
@@ -215,9 +217,36 @@ def _stats(col: Collector) -> dict[str, Any]:
     }
 
 
-def _reply(obj: dict[str, Any]) -> None:
+def reply(obj: dict[str, Any]) -> None:
+    """One answer to the runner: a JSON line on stdout."""
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
+
+
+async def serve_commands(start: Callable[[int], None], answers: dict[str, Callable[[], dict[str, Any]]]) -> None:
+    """Answer the runner's lines on stdin until ``quit`` or its end: ``phase N`` calls ``start(N)``;
+    any other word is answered by ``answers[word]()``."""
+    loop = asyncio.get_running_loop()
+    commands: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read_stdin() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(commands.put_nowait, line.strip())
+        loop.call_soon_threadsafe(commands.put_nowait, None)
+
+    threading.Thread(target=read_stdin, daemon=True).start()
+    while True:
+        command = await commands.get()
+        if command is None or command == "quit":
+            return
+        word, _, rest = command.partition(" ")
+        if word == "phase":
+            start(int(rest))
+            reply({"ok": True})
+        elif word in answers:
+            reply(answers[word]())
+        else:
+            reply({"error": f"unknown command {command!r}"})
 
 
 async def main() -> int:
@@ -247,9 +276,9 @@ async def main() -> int:
     try:
         await asyncio.gather(*(open_one(t) for t in tokens))
     except Exception as error:  # noqa: BLE001 - reported to the runner, which stops
-        _reply({"ready": False, "error": repr(error)})
+        reply({"ready": False, "error": repr(error)})
         return 1
-    _reply(
+    reply(
         {
             "ready": True,
             "connections": len(col.receivers),
@@ -258,28 +287,11 @@ async def main() -> int:
         }
     )
 
-    commands: asyncio.Queue[str | None] = asyncio.Queue()
-
-    def read_stdin() -> None:
-        for line in sys.stdin:
-            loop.call_soon_threadsafe(commands.put_nowait, line.strip())
-        loop.call_soon_threadsafe(commands.put_nowait, None)
-
-    threading.Thread(target=read_stdin, daemon=True).start()
-    while True:
-        command = await commands.get()
-        if command is None or command == "quit":
-            break
-        word, _, rest = command.partition(" ")
-        if word == "phase":
-            col.start(int(rest))
-            _reply({"ok": True})
-        elif word == "count":
-            _reply({"count": len(col.latencies), "stray": col.stray, "closed": col.closed})
-        elif word == "stats":
-            _reply(_stats(col))
-        else:
-            _reply({"error": f"unknown command {command!r}"})
+    answers = {
+        "count": lambda: {"count": len(col.latencies), "stray": col.stray, "closed": col.closed},
+        "stats": lambda: _stats(col),
+    }
+    await serve_commands(col.start, answers)
     for receiver in col.receivers:
         receiver.close()
     await asyncio.sleep(0.05)

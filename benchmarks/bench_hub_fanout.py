@@ -157,29 +157,17 @@ def create_users(data_dir: Path, agents: int) -> tuple[list[str], str]:
     return tokens, source
 
 
-def start_hub(children: Children, data_dir: Path, work: Path) -> tuple[subprocess.Popen[Any], int]:
-    out, err = work / "hub.stdout", work / "hub.stderr"
-    proc = children.start(
-        [
-            sys.executable,
-            "-m",
-            "agent_desk",
-            "hub",
-            "serve",
-            "--data",
-            str(data_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--rate-source",
-            str(10**9),
-        ],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=out.open("w"),
-        stderr=err.open("w"),
-    )
+def start_hub(
+    children: Children, data_dir: Path, work: Path, routing: str | None = None
+) -> tuple[subprocess.Popen[Any], int]:
+    """``agent-desk hub serve`` on a free port (``routing``: its ``--routing``, named in its logs)."""
+    name = f"hub-{routing}" if routing else "hub"
+    out, err = work / f"{name}.stdout", work / f"{name}.stderr"
+    argv = [sys.executable, "-m", "agent_desk", "hub", "serve", "--data", str(data_dir), "--host", "127.0.0.1"]
+    argv += ["--port", "0", "--rate-source", str(10**9)]
+    if routing:
+        argv += ["--routing", routing]
+    proc = children.start(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out.open("w"), stderr=err.open("w"))
     try:
         line = _wait_for_line(out, "listening on ws://", proc, 60)
     except RuntimeError:
@@ -204,21 +192,21 @@ def start_bare(children: Children, work: Path) -> tuple[subprocess.Popen[Any], i
 
 
 class Clients:
-    """The agents' process, driven line by line over its stdin/stdout."""
+    """The agents' process, driven line by line over its stdin/stdout.
 
-    def __init__(self, children: Children, url: str, tokens_file: Path, mode: str, work: Path) -> None:
+    ``argv`` starts another agents' process that answers the same lines (default: this runner's
+    ``_fanout_clients.py``).
+    """
+
+    def __init__(
+        self, children: Children, url: str, tokens_file: Path, mode: str, work: Path, argv: list[str] | None = None
+    ) -> None:
         self.err = work / f"clients-{mode}.stderr"
+        if argv is None:
+            argv = [sys.executable, str(HERE / "_fanout_clients.py"), "--url", url, "--tokens", str(tokens_file)]
+            argv += ["--mode", mode]
         self.proc = children.start(
-            [
-                sys.executable,
-                str(HERE / "_fanout_clients.py"),
-                "--url",
-                url,
-                "--tokens",
-                str(tokens_file),
-                "--mode",
-                mode,
-            ],
+            argv,
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -42,10 +42,8 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -215,19 +213,9 @@ class OfferedAgent(asyncio.Protocol):
             self.transport.abort()
 
 
-def _percentile(ordered: list[float], q: float) -> float | None:
-    if not ordered:
-        return None
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def _reply(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
 async def clients_main(url: str, agents_file: Path, routing: str) -> int:
     """The agents' process: connect every agent, then answer ``phase N``/``count``/``stats``/``quit``."""
+    from _fanout_clients import percentile, reply, serve_commands
     from websockets.uri import parse_uri
 
     pairs = [line.split() for line in agents_file.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -250,46 +238,31 @@ async def clients_main(url: str, agents_file: Path, routing: str) -> int:
     try:
         await asyncio.gather(*(open_one(n, user_id, token) for n, (user_id, token) in enumerate(pairs)))
     except Exception as error:  # noqa: BLE001 - reported to the runner, which stops
-        _reply({"ready": False, "error": repr(error)})
+        reply({"ready": False, "error": repr(error)})
         return 1
-    _reply({"ready": True, "connections": len(agents), "connect_s": time.monotonic() - t0, "pid": os.getpid()})
-    commands: asyncio.Queue[str | None] = asyncio.Queue()
+    reply({"ready": True, "connections": len(agents), "connect_s": time.monotonic() - t0, "pid": os.getpid()})
 
-    def read_stdin() -> None:
-        for line in sys.stdin:
-            loop.call_soon_threadsafe(commands.put_nowait, line.strip())
-        loop.call_soon_threadsafe(commands.put_nowait, None)
+    def stats() -> dict[str, Any]:
+        ordered = sorted(floor.latencies)
+        return {
+            "count": len(ordered),
+            "p50": percentile(ordered, 0.5),
+            "p99": percentile(ordered, 0.99),
+            "max": ordered[-1] if ordered else None,
+            "stray": floor.stray,
+            "closed": floor.closed,
+            "claims_ok": floor.claims_ok,
+            "claims_failed": floor.claims_failed,
+            "resolves_ok": floor.resolves_ok,
+            "first_failure": floor.first_failure,
+            "sample_len": floor.sample_len,
+        }
 
-    threading.Thread(target=read_stdin, daemon=True).start()
-    while True:
-        command = await commands.get()
-        if command is None or command == "quit":
-            break
-        word, _, rest = command.partition(" ")
-        if word == "phase":
-            floor.start(int(rest))
-            _reply({"ok": True})
-        elif word == "count":
-            _reply({"count": len(floor.latencies), "resolves_ok": floor.resolves_ok, "closed": floor.closed})
-        elif word == "stats":
-            ordered = sorted(floor.latencies)
-            _reply(
-                {
-                    "count": len(ordered),
-                    "p50": _percentile(ordered, 0.5),
-                    "p99": _percentile(ordered, 0.99),
-                    "max": ordered[-1] if ordered else None,
-                    "stray": floor.stray,
-                    "closed": floor.closed,
-                    "claims_ok": floor.claims_ok,
-                    "claims_failed": floor.claims_failed,
-                    "resolves_ok": floor.resolves_ok,
-                    "first_failure": floor.first_failure,
-                    "sample_len": floor.sample_len,
-                }
-            )
-        else:
-            _reply({"error": f"unknown command {command!r}"})
+    answers = {
+        "count": lambda: {"count": len(floor.latencies), "resolves_ok": floor.resolves_ok, "closed": floor.closed},
+        "stats": stats,
+    }
+    await serve_commands(floor.start, answers)
     for agent in agents:
         agent.close()
     await asyncio.sleep(0.05)
@@ -299,37 +272,11 @@ async def clients_main(url: str, agents_file: Path, routing: str) -> int:
 # -- the runner -------------------------------------------------------------------------------
 
 
-def start_routed_hub(
-    fan: Any, children: Any, data_dir: Path, work: Path, routing: str
-) -> tuple[subprocess.Popen[Any], int]:
-    out, err = work / f"hub-{routing}.stdout", work / f"hub-{routing}.stderr"
-    argv = [sys.executable, "-m", "agent_desk", "hub", "serve", "--data", str(data_dir), "--host", "127.0.0.1"]
-    argv += ["--port", "0", "--rate-source", str(10**9), "--routing", routing]
-    proc = children.start(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out.open("w"), stderr=err.open("w"))
-    try:
-        line = fan._wait_for_line(out, "listening on ws://", proc, 60)
-    except RuntimeError:
-        raise RuntimeError(f"the hub did not start:\n{fan._tail(err)}") from None
-    return proc, int(line.rsplit(":", 1)[1])
-
-
 def floor_clients(fan: Any, children: Any, url: str, agents_file: Path, work: Path, routing: str) -> Any:
-    """The agents' process, driven like the fan-out runner's clients."""
-    clients = fan.Clients.__new__(fan.Clients)
-    clients.err = work / f"clients-{routing}.stderr"
+    """The agents' process (this file with ``--clients-process``), driven like the fan-out runner's."""
     argv = [sys.executable, str(Path(__file__).resolve()), "--clients-process", "--url", url]
     argv += ["--agents-file", str(agents_file), "--routing", routing]
-    clients.proc = children.start(
-        argv,
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=clients.err.open("w"),
-        text=True,
-        bufsize=1,
-    )
-    clients.lock = threading.Lock()
-    return clients
+    return fan.Clients(children, url, agents_file, routing, work, argv=argv)
 
 
 async def offer_phase(fan: Any, source: Any, clients: Any, cpu: Any, rate: float, seconds: float) -> dict[str, Any]:
@@ -447,7 +394,7 @@ async def run(args: argparse.Namespace, children: Any, work: Path) -> bool:
         tokens, source_tokens[routing] = fan.create_users(data_dir, args.agents)
         agents_file = work / f"agents-{routing}.txt"
         agents_file.write_text("".join(f"agent{i:04d} {t}\n" for i, t in enumerate(tokens)), encoding="utf-8")
-        proc, port = start_routed_hub(fan, children, data_dir, work, routing)
+        proc, port = fan.start_hub(children, data_dir, work, routing=routing)
         url = f"ws://127.0.0.1:{port}/v1/agent"
         hubs[routing] = HubUnderTest(routing, proc, port, floor_clients(fan, children, url, agents_file, work, routing))
     tokens_file = work / "tokens.txt"
