@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from agent_desk import metadata
+from agent_desk.ui.widgets import plain_label
 
 
 class AboutDialog(QDialog):
@@ -21,8 +22,14 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("aboutDialog")
         self.setWindowTitle(self.tr("About Agent Desk"))
-        title = QLabel(self.tr("Agent Desk"), self)
-        title.setObjectName("aboutTitle")
+        title = plain_label(self.tr("Agent Desk"), "PanelTitle")
+        about = plain_label(
+            self.tr(
+                "The human side of a chatbot's handoff: the right person, at the right time, with the whole story."
+            ),
+            "Meta",
+            wrap=True,
+        )
         self.version_label = QLabel(self.tr("Version %1").replace("%1", metadata.version()), self)
         self.version_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.licence_label = QLabel(self.tr("Licensed under %1").replace("%1", metadata.licence()), self)
@@ -35,8 +42,13 @@ class AboutDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for widget in (title, self.version_label, self.licence_label, self.links_label, buttons):
+        layout.setContentsMargins(20, 18, 20, 16)
+        layout.setSpacing(6)
+        for widget in (title, about, self.version_label, self.licence_label, self.links_label):
             layout.addWidget(widget)
+        layout.addSpacing(8)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(360)
 
 
 def show_about(parent: QWidget | None) -> AboutDialog:
