@@ -1,7 +1,7 @@
 """The metrics view as CSV: the figures, by queue, by trigger and the series, one section each.
 
-Small (a few hundred rows at most) and local: written on the GUI thread, never waiting on the
-network.
+Pure: the text is made from what the panel shows; the metrics feed writes the file on a thread
+of its own, so a slow or full disk never holds the window.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 #: The period's figures, in the order they are written.
@@ -86,12 +85,3 @@ def metrics_csv(data: Mapping[str, Any]) -> str:
         if isinstance(bucket, Mapping):
             writer.writerow([_cell(bucket.get(k)) for k in SERIES])
     return out.getvalue()
-
-
-def write_metrics_csv(path: str | Path, data: Mapping[str, Any]) -> None:
-    """Write :func:`metrics_csv` to ``path`` (UTF-8).
-
-    Raises:
-        OSError: the file could not be written.
-    """
-    Path(path).write_text(metrics_csv(data), encoding="utf-8")

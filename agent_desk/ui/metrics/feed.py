@@ -3,14 +3,16 @@ them; a passed target notified once; the view exported to CSV."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from agent_desk.ui.bridge import Bridge
-from agent_desk.ui.metrics.export import write_metrics_csv
+from agent_desk.ui.metrics.export import metrics_csv
 from agent_desk.ui.metrics.panel import MetricsPanel
 from agent_desk.ui.metrics.targets import Breach, describe
 from agent_desk.ui.notify import Notifier
@@ -35,6 +37,8 @@ class MetricsFeed(QObject):
     searchRequested = Signal(str)
     panelRequested = Signal(str)
     exported = Signal(str)
+    #: Internal: a file written off the GUI thread (path, error or ""), delivered back to it.
+    _written = Signal(str, str)
 
     def __init__(
         self,
@@ -52,6 +56,7 @@ class MetricsFeed(QObject):
         self._connect_signals()
 
     def _connect_signals(self) -> None:
+        self._written.connect(self._on_written, Qt.ConnectionType.QueuedConnection)
         self._panel.refreshRequested.connect(self.on_refresh_requested)
         self._panel.targetsSaveRequested.connect(self.on_targets_save_requested)
         self._bridge.targetsChanged.connect(self._panel.set_targets)  # another lead changed them
@@ -97,13 +102,25 @@ class MetricsFeed(QObject):
             self.export_to(path)
 
     def export_to(self, path: str) -> None:
-        """Write the view's last answer to ``path`` (small, local: on this thread)."""
-        try:
-            write_metrics_csv(path, self._panel.data)
-        except OSError as error:
-            self._panel.show_error(self.tr("could not save %1: %2").replace("%1", path).replace("%2", str(error)))
-            return
-        self.exported.emit(path)
+        """Write the view's last answer to ``path``: the text is made here, the file is written on
+        a thread of its own (a slow or full disk never holds the window), ``exported`` follows."""
+        text = metrics_csv(self._panel.data)
+
+        def write() -> None:
+            try:
+                Path(path).write_text(text, encoding="utf-8")
+            except OSError as error:
+                self._written.emit(path, str(error) or type(error).__name__)
+            else:
+                self._written.emit(path, "")
+
+        threading.Thread(target=write, name="metrics-export", daemon=True).start()
+
+    def _on_written(self, path: str, error: str) -> None:
+        if error:
+            self._panel.show_error(self.tr("could not save %1: %2").replace("%1", path).replace("%2", error))
+        else:
+            self.exported.emit(path)
 
     def on_metrics(self, request_id: str, data: Mapping[str, Any] | None, error: str | None) -> None:
         if request_id == self._targets_request:
